@@ -1,0 +1,146 @@
+import VFSCore
+
+/// rename and renameat2 (RENAME_NOREPLACE, RENAME_EXCHANGE), following `do_renameat2`,
+/// `lock_rename` and `vfs_rename`.
+extension TmpfsFilesystem {
+    public func rename(
+        from: ResolvingPath, name oldName: Name, to: ResolvingPath, name newName: Name,
+        flags: RenameFlags
+    ) throws(Errno) {
+        let oldParent = try own(from.current)
+        let newParent = try own(to.current)
+        let oldDirectory = try directoryOf(oldParent)
+        let newDirectory = try directoryOf(newParent)
+        let request = RenameRequest(
+            from: from, oldParent: oldParent, oldName: oldName, to: to, newParent: newParent,
+            newName: newName, flags: flags)
+
+        if oldParent === newParent {
+            try oldDirectory.lock.withWriteLock { () throws(Errno) in
+                try renameLocked(request, trap: nil)
+            }
+            return
+        }
+        // Between directories: hold the rename lock so ancestry cannot change, find the "trap"
+        // (the child of the ancestor directory on the way to the other one, if either contains
+        // the other), and lock the two directories ancestor first.
+        try renameLock.withLock { _ throws(Errno) in
+            var trap: TmpfsDentry?
+            var first = oldDirectory
+            var second = newDirectory
+            if let child = childOnPath(from: oldParent, to: newParent) {
+                trap = child
+            } else if let child = childOnPath(from: newParent, to: oldParent) {
+                trap = child
+                swap(&first, &second)
+            } else if ObjectIdentifier(newDirectory) < ObjectIdentifier(oldDirectory) {
+                swap(&first, &second)
+            }
+            try first.lock.withWriteLock { () throws(Errno) in
+                try second.lock.withWriteLock { () throws(Errno) in
+                    try renameLocked(request, trap: trap)
+                }
+            }
+        }
+    }
+
+    /// If `ancestor` is a proper ancestor of `dentry`, its child on the path down to `dentry`.
+    /// Parents are stable here: the caller holds the rename lock.
+    private func childOnPath(from ancestor: TmpfsDentry, to dentry: TmpfsDentry) -> TmpfsDentry? {
+        var current = dentry
+        while let parent = current.parent {
+            if parent === ancestor { return current }
+            current = parent
+        }
+        return nil
+    }
+
+    private struct RenameRequest {
+        let from: ResolvingPath
+        let oldParent: TmpfsDentry
+        let oldName: Name
+        let to: ResolvingPath
+        let newParent: TmpfsDentry
+        let newName: Name
+        let flags: RenameFlags
+        var exchange: Bool { flags.contains(.exchange) }
+    }
+
+    /// The checks after both parents are locked, in Linux's order, then the move.
+    private func renameLocked(_ r: RenameRequest, trap: TmpfsDentry?) throws(Errno) {
+        let oldDirectory = try directoryOf(r.oldParent)
+        let newDirectory = try directoryOf(r.newParent)
+        let credentials = r.from.credentials
+        guard let source = oldDirectory.lookup(r.oldName) else { throw .noSuchFileOrDirectory }
+        let target = newDirectory.lookup(r.newName)
+        if r.flags.contains(.noReplace) && target != nil { throw .fileExists }
+        if r.exchange {
+            guard let target else { throw .noSuchFileOrDirectory }
+            if !target.isDirectory && r.to.mustBeDirectory { throw .notDirectory }
+        }
+        if !source.isDirectory {
+            if r.from.mustBeDirectory { throw .notDirectory }
+            if !r.exchange && r.to.mustBeDirectory { throw .notDirectory }
+        }
+        if source === trap { throw .invalidArgument }
+        if let target, target === trap {
+            throw r.exchange ? .invalidArgument : .directoryNotEmpty
+        }
+        // Renaming a file onto another name of the same inode does nothing, successfully.
+        if let target, target.inode === source.inode { return }
+
+        let oldOwnership = r.oldParent.inode.ownership
+        let newOwnership = r.newParent.inode.ownership
+        try Permissions.mayDelete(
+            credentials, directory: oldOwnership, victim: source.inode.ownership,
+            removingDirectory: source.isDirectory)
+        if let target {
+            try Permissions.mayDelete(
+                credentials, directory: newOwnership, victim: target.inode.ownership,
+                removingDirectory: r.exchange ? target.isDirectory : source.isDirectory)
+        } else {
+            if newDirectory.isRemoved { throw .noSuchFileOrDirectory }
+            try Permissions.check(credentials, [.write, .execute], newOwnership)
+        }
+        if r.oldParent !== r.newParent {
+            // A directory that changes parent has its `..` rewritten: it needs write access.
+            if source.isDirectory {
+                try Permissions.check(credentials, .write, source.inode.ownership)
+            }
+            if r.exchange, let target, target.isDirectory {
+                try Permissions.check(credentials, .write, target.inode.ownership)
+            }
+        }
+        try source.checkNotMountPoint()
+        try target?.checkNotMountPoint()
+
+        let now = now()
+        if r.exchange, let target {
+            oldDirectory.remove(r.oldName)
+            newDirectory.remove(r.newName)
+            newDirectory.insert(source, as: r.newName.owned())
+            oldDirectory.insert(target, as: r.oldName.owned())
+            source.placement.withLock { $0 = .init(parent: r.newParent, name: r.newName.owned()) }
+            target.placement.withLock { $0 = .init(parent: r.oldParent, name: r.oldName.owned()) }
+            target.inode.touchChanged(now)
+        } else {
+            if let target {
+                if target.isDirectory {
+                    try removeEmptyDirectory(target)
+                } else {
+                    try target.markDeleted()
+                    target.inode.metadata.withLock { $0.nlink -= $0.nlink > 0 ? 1 : 0 }
+                }
+                newDirectory.remove(r.newName)
+                target.inode.touchChanged(now)
+            }
+            oldDirectory.remove(r.oldName)
+            let newName = r.newName.owned()
+            newDirectory.insert(source, as: newName)
+            source.placement.withLock { $0 = .init(parent: r.newParent, name: newName) }
+        }
+        source.inode.touchChanged(now)
+        r.oldParent.inode.touchModified(now)
+        if r.newParent !== r.oldParent { r.newParent.inode.touchModified(now) }
+    }
+}

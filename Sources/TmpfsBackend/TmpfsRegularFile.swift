@@ -1,0 +1,154 @@
+import VFSCore
+
+/// An open tmpfs regular file: positional I/O on the inode's sparse pages.
+///
+/// Lock order: the inode's `data` lock (shared for reads, exclusive for writes), then its
+/// `metadata` for timestamps and set-ID stripping.
+final class TmpfsRegularFile: FileDescriptionImpl {
+    let inode: TmpfsInode
+    let data: ReadWriteProtected<SparsePages>
+    let mount: Mount
+    let filesystem: TmpfsFilesystem
+
+    init(inode: TmpfsInode, data: ReadWriteProtected<SparsePages>, mount: Mount, filesystem: TmpfsFilesystem) {
+        self.inode = inode
+        self.data = data
+        self.mount = mount
+        self.filesystem = filesystem
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        let count = try data.read { (pages) throws(Errno) -> Int in
+            try pages.read(into: buffer, at: offset)
+        }
+        inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        return count
+    }
+
+    /// Writes stamp mtime and ctime and strip set-user-ID (and group-executable
+    /// set-group-ID) from writers without CAP_FSETID; a zero-length write does none of that.
+    func write(
+        from buffer: UnsafeRawBufferPointer, at offset: Int64, append: Bool,
+        credentials: Credentials
+    ) throws(Errno) -> (count: Int, end: Int64) {
+        guard buffer.count > 0 else { return (0, offset) }
+        let space = filesystem.space
+        return try data.write { (pages) throws(Errno) -> (count: Int, end: Int64) in
+            let position = append ? pages.size : offset
+            let count = try pages.write(from: buffer, at: position) { space.takePages($0) }
+            let now = filesystem.now()
+            inode.metadata.withLock { meta in
+                if let stripped = Permissions.modeAfterWrite(credentials, meta.mode) {
+                    meta.mode = stripped
+                }
+                meta.modificationTime = now
+                meta.changeTime = now
+            }
+            return (count, position + Int64(count))
+        }
+    }
+
+    func endOffset() throws(Errno) -> Int64 {
+        data.read { $0.size }
+    }
+
+    func seekDataOrHole(_ whence: SeekWhence, from offset: Int64) throws(Errno) -> Int64 {
+        try data.read { (pages) throws(Errno) -> Int64 in
+            whence == .data ? try pages.seekData(from: offset) : try pages.seekHole(from: offset)
+        }
+    }
+
+    /// shmem_fallocate: plain allocation (optionally FALLOC_FL_KEEP_SIZE) and
+    /// FALLOC_FL_PUNCH_HOLE; other modes are EOPNOTSUPP on tmpfs.
+    func allocate(mode: AllocateMode, offset: Int64, length: Int64, credentials: Credentials)
+        throws(Errno)
+    {
+        guard mode.isSubset(of: [.keepSize, .punchHole]) else { throw .notSupportedOnSocket }
+        let space = filesystem.space
+        try data.write { (pages) throws(Errno) in
+            if mode.contains(.punchHole) {
+                try pages.punchHole(offset: offset, length: length) { space.releasePages($0) }
+            } else {
+                try pages.allocate(
+                    offset: offset, length: length, keepSize: mode.contains(.keepSize)
+                ) { space.takePages($0) }
+            }
+            let now = filesystem.now()
+            inode.metadata.withLock { meta in
+                if mode.contains(.punchHole) { meta.modificationTime = now }
+                meta.changeTime = now
+            }
+        }
+    }
+}
+
+/// An open tmpfs directory: getdents over the entries, stable while they change.
+final class TmpfsDirectoryFile: FileDescriptionImpl {
+    let dentry: TmpfsDentry
+    let directory: TmpfsDirectory
+    let mount: Mount
+    let filesystem: TmpfsFilesystem
+
+    init(dentry: TmpfsDentry, directory: TmpfsDirectory, mount: Mount, filesystem: TmpfsFilesystem) {
+        self.dentry = dentry
+        self.directory = directory
+        self.mount = mount
+        self.filesystem = filesystem
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
+        throw .isDirectory
+    }
+
+    func write(
+        from buffer: UnsafeRawBufferPointer, at offset: Int64, append: Bool,
+        credentials: Credentials
+    ) throws(Errno) -> (count: Int, end: Int64) {
+        throw .isDirectory
+    }
+
+    private static let dot = Name(unchecked: [0x2E][...])
+    private static let dotDot = Name(unchecked: [0x2E, 0x2E][...])
+
+    /// Positions: 0 is `.`, 1 is `..`, then each entry's sequence number. A removed
+    /// directory reads as ENOENT, as Linux's `iterate_dir` answers.
+    func readDirectory(from position: Int64, _ emit: (DirectoryEntry) -> Bool) throws(Errno)
+        -> Int64
+    {
+        guard position >= 0 else { throw .invalidArgument }
+        var position = position
+        let resume = try directory.lock.withReadLock { () throws(Errno) -> Int64 in
+            if directory.isRemoved { throw .noSuchFileOrDirectory }
+            if position == 0 {
+                let entry = DirectoryEntry(
+                    name: Self.dot, type: .directory, inode: dentry.inode.number, nextOffset: 1)
+                guard emit(entry) else { return 0 }
+                position = 1
+            }
+            if position == 1 {
+                let parent = dentry.parent ?? dentry
+                let entry = DirectoryEntry(
+                    name: Self.dotDot, type: .directory, inode: parent.inode.number,
+                    nextOffset: 2)
+                guard emit(entry) else { return 1 }
+                position = 2
+            }
+            return directory.forEach(from: position) { sequence, child in
+                emit(
+                    DirectoryEntry(
+                        name: child.name, type: child.fileType, inode: child.inode.number,
+                        nextOffset: sequence + 1))
+            }
+        }
+        dentry.inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        return resume
+    }
+}
+
+/// O_PATH descriptions, and opened FIFOs, sockets and device nodes: they have attributes but
+/// no tmpfs I/O of their own.
+final class TmpfsInertFile: FileDescriptionImpl {
+    let inode: TmpfsInode
+    init(inode: TmpfsInode) { self.inode = inode }
+}

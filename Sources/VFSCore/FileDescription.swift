@@ -1,0 +1,185 @@
+import Synchronization
+
+/// An open file: Linux's `struct file`. Holds where the file is (pinning its mount), the
+/// offset, the status flags, and the file system's implementation. File-descriptor tables
+/// share one description between `dup`ed descriptors, so they share its offset.
+///
+/// Lock order: `position` (the offset lock, held across a read or write so that concurrent
+/// calls on one description do not interleave offsets, as Linux's `f_pos_lock`) is taken
+/// before anything the implementation locks; `status` is a leaf.
+public final class FileDescription: @unchecked Sendable {
+    /// Linux caps one read or write at MAX_RW_COUNT (INT_MAX rounded down to a page).
+    public static let maxTransfer = 0x7fff_f000
+
+    public let location: VirtualDentry
+    public let impl: any FileDescriptionImpl
+    /// The access mode and creation-time flags the file was opened with.
+    public let openFlags: OpenOptions
+    /// Credentials of the opener (`f_cred`).
+    public let credentials: Credentials
+
+    private let pin: PinnedLocation
+    private let position = Mutex<Int64>(0)
+    private let status: Mutex<Int32>
+
+    public init(
+        location: VirtualDentry, impl: any FileDescriptionImpl, flags: OpenOptions,
+        credentials: Credentials
+    ) {
+        self.location = location
+        self.impl = impl
+        self.openFlags = flags
+        self.credentials = credentials
+        self.pin = PinnedLocation(location)
+        self.status = Mutex(flags.flags)
+    }
+
+    deinit { impl.release() }
+
+    public var isReadable: Bool { openFlags.isReadable }
+    public var isWritable: Bool { openFlags.isWritable }
+    public var isPathOnly: Bool { openFlags.isPathOnly }
+    public var dentry: Dentry { location.dentry }
+
+    /// F_GETFL: access mode plus the current status flags.
+    public var statusFlags: Int32 { status.withLock { $0 } }
+
+    /// F_SETFL: only O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME and O_ASYNC change.
+    public func setStatusFlags(_ flags: Int32) {
+        let settable = OpenOptions.settableStatusFlags
+        status.withLock { $0 = ($0 & ~settable) | (flags & settable) }
+    }
+
+    private var appends: Bool { statusFlags & OpenOptions.append != 0 }
+
+    public var offset: Int64 { position.withLock { $0 } }
+
+    // MARK: - I/O
+
+    /// read(2): at the offset, advancing it. EBADF unless open for reading.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        guard isReadable else { throw .badFileDescriptor }
+        let buffer = clamp(buffer)
+        return try position.withLock { (offset) throws(Errno) -> Int in
+            let count = try impl.read(into: buffer, at: offset)
+            offset = offset.addingReportingOverflow(Int64(count)).partialValue
+            return count
+        }
+    }
+
+    /// pread64(2): at `offset`, leaving the file offset alone. EINVAL for a negative offset.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno)
+        -> Int
+    {
+        guard isReadable else { throw .badFileDescriptor }
+        guard offset >= 0 else { throw .invalidArgument }
+        return try impl.read(into: clamp(buffer), at: offset)
+    }
+
+    /// write(2): at the offset (or the end, under O_APPEND), advancing it.
+    public func write(from buffer: UnsafeRawBufferPointer, credentials: Credentials) throws(Errno)
+        -> Int
+    {
+        guard isWritable else { throw .badFileDescriptor }
+        let buffer = clamp(buffer)
+        return try position.withLock { (offset) throws(Errno) -> Int in
+            let result = try impl.write(
+                from: buffer, at: offset, append: appends, credentials: credentials)
+            offset = result.end
+            return result.count
+        }
+    }
+
+    /// pwrite64(2). Under O_APPEND Linux appends and ignores `offset` (a documented bug kept
+    /// for compatibility); so do we.
+    public func write(
+        from buffer: UnsafeRawBufferPointer, at offset: Int64, credentials: Credentials
+    ) throws(Errno) -> Int {
+        guard isWritable else { throw .badFileDescriptor }
+        guard offset >= 0 else { throw .invalidArgument }
+        return try impl.write(
+            from: clamp(buffer), at: offset, append: appends, credentials: credentials
+        ).count
+    }
+
+    /// lseek(2).
+    public func seek(_ offset: Int64, whence: SeekWhence) throws(Errno) -> Int64 {
+        guard !isPathOnly else { throw .badFileDescriptor }
+        return try position.withLock { (position) throws(Errno) -> Int64 in
+            let target: Int64
+            switch whence {
+            case .set:
+                target = offset
+            case .current:
+                let sum = position.addingReportingOverflow(offset)
+                guard !sum.overflow else { throw Errno.invalidArgument }
+                target = sum.partialValue
+            case .end:
+                if dentry.isDirectory { throw Errno.invalidArgument }
+                let sum = try impl.endOffset().addingReportingOverflow(offset)
+                guard !sum.overflow else { throw Errno.invalidArgument }
+                target = sum.partialValue
+            case .data, .hole:
+                target = try impl.seekDataOrHole(whence, from: offset)
+            }
+            guard target >= 0 else { throw Errno.invalidArgument }
+            position = target
+            return target
+        }
+    }
+
+    /// getdents64's core: entries from the offset on, advancing it past each accepted entry.
+    public func readDirectory(_ emit: (DirectoryEntry) -> Bool) throws(Errno) {
+        guard !isPathOnly else { throw .badFileDescriptor }
+        try position.withLock { (position) throws(Errno) in
+            position = try impl.readDirectory(from: position, emit)
+        }
+    }
+
+    /// fallocate(2), with `vfs_fallocate`'s checks in its order: EINVAL for a negative offset
+    /// or a non-positive length; EOPNOTSUPP for unknown or contradictory modes (PUNCH_HOLE
+    /// needs KEEP_SIZE); EBADF unless open for writing; ESPIPE, EISDIR, ENODEV by file type;
+    /// EFBIG when the range wraps past the largest offset; then the file system.
+    public func allocate(mode: AllocateMode, offset: Int64, length: Int64) throws(Errno) {
+        guard offset >= 0, length > 0 else { throw .invalidArgument }
+        let known: AllocateMode = [
+            .keepSize, .punchHole, .noHideStale, .collapseRange, .zeroRange, .insertRange,
+            .unshareRange,
+        ]
+        guard known.isSuperset(of: mode) else { throw .notSupportedOnSocket }
+        if mode.contains(.punchHole) && mode.contains(.zeroRange) { throw .notSupportedOnSocket }
+        if mode.contains(.punchHole) && !mode.contains(.keepSize) { throw .notSupportedOnSocket }
+        guard isWritable else { throw .badFileDescriptor }
+        switch dentry.fileType {
+        case .fifo: throw .illegalSeek
+        case .directory: throw .isDirectory
+        case .regular, .blockDevice: break
+        default: throw .operationNotSupportedByDevice
+        }
+        guard !offset.addingReportingOverflow(length).overflow else { throw .fileTooLarge }
+        try impl.allocate(mode: mode, offset: offset, length: length, credentials: credentials)
+    }
+
+    public func sync(dataOnly: Bool) throws(Errno) {
+        guard !isPathOnly else { throw .badFileDescriptor }
+        try impl.sync(dataOnly: dataOnly)
+    }
+
+    // MARK: - Attributes, through the file system
+
+    public func stat(mask: StatxMask = .basicStats) throws(Errno) -> FileStat {
+        var result = try location.mount.filesystem.stat(dentry, mask: mask)
+        result.mountID = location.mount.id
+        return result
+    }
+
+    private func clamp(_ buffer: UnsafeMutableRawBufferPointer) -> UnsafeMutableRawBufferPointer {
+        buffer.count <= FileDescription.maxTransfer
+            ? buffer : UnsafeMutableRawBufferPointer(rebasing: buffer[..<FileDescription.maxTransfer])
+    }
+
+    private func clamp(_ buffer: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        buffer.count <= FileDescription.maxTransfer
+            ? buffer : UnsafeRawBufferPointer(rebasing: buffer[..<FileDescription.maxTransfer])
+    }
+}

@@ -1,0 +1,178 @@
+/// open(2) and its family, following `path_openat` / `do_open` in fs/namei.c.
+extension VirtualFilesystem {
+    /// Opens (and with O_CREAT maybe creates) the file `operation` names. `mode` is the
+    /// creation mode with the umask applied. The returned description pins its mount.
+    ///
+    /// The order of checks is Linux's: resolution errors; with O_CREAT a trailing slash or a
+    /// final `.`/`..` is EISDIR and an existing name with O_EXCL is EEXIST; a final symlink not
+    /// to be followed is ELOOP (O_PATH opens it); O_DIRECTORY on a non-directory is ENOTDIR;
+    /// O_TRUNC on a read-only mount is EROFS; then `may_open` (EISDIR for writing a directory,
+    /// EACCES); then EROFS for other writers; then truncation.
+    public func open(
+        _ credentials: Credentials, _ operation: PathOperation, options: OpenOptions,
+        mode: UInt32 = 0
+    ) throws(Errno) -> FileDescription {
+        var options = options
+        if options.isPathOnly {
+            // O_PATH keeps only these; the rest are ignored, as in build_open_flags.
+            options.flags &=
+                OpenOptions.directory | OpenOptions.noFollow | OpenOptions.pathOnly
+                | OpenOptions.closeOnExec
+        }
+        if options.isTemporaryFile { return try openTemporaryFile(credentials, operation, options, mode) }
+        if options.has(OpenOptions.create) && options.requiresDirectory {
+            throw .invalidArgument
+        }
+
+        var operation = operation
+        operation.followFinalSymlink = !options.noFollow
+        let place: VirtualDentry
+        var created = false
+        if options.creates {
+            if options.isExclusive { operation.followFinalSymlink = false }
+            (place, created) = try lookupOrCreate(credentials, operation, options, mode)
+        } else {
+            place = try getDentry(credentials, operation)
+        }
+        return try finishOpen(credentials, place, options: options, created: created)
+    }
+
+    private func lookupOrCreate(
+        _ credentials: Credentials, _ operation: PathOperation, _ options: OpenOptions,
+        _ mode: UInt32
+    ) throws(Errno) -> (VirtualDentry, created: Bool) {
+        if operation.path.isEmpty && operation.allowEmptyPath {
+            return (try getDentry(credentials, operation), false)
+        }
+        let rp = try resolveParent(credentials, operation)
+        while true {
+            if rp.mustBeDirectory { throw .isDirectory }
+            guard case .name(let name) = rp.finalComponent() else {
+                // `.`, `..` or `/` names an existing directory.
+                if options.isExclusive { throw .fileExists }
+                throw .isDirectory
+            }
+            let fileMode = FileMode(.regular, permissions: mode & 0o7777)
+            switch try rp.mount.filesystem.openOrCreate(
+                rp, name: name, options: options, mode: fileMode)
+            {
+            case .created(let dentry):
+                return (VirtualDentry(mount: rp.mount, dentry: dentry), true)
+            case .existing(let dentry):
+                if options.isExclusive { throw .fileExists }
+                var place = VirtualDentry(mount: rp.mount, dentry: dentry)
+                if dentry.isSymlink && rp.followFinalSymlink {
+                    // Follow it (possibly to a name that does not exist yet, which O_CREAT
+                    // then creates), and resolve to the new final component's parent.
+                    let target = try rp.mount.filesystem.readSymlink(dentry)
+                    if try rp.handleSymlink(target: target) { rp.restartAtRoot() }
+                    try walk(rp)
+                    continue
+                }
+                if dentry.isMountPoint, let top = mountOnTop(of: place) { place = top }
+                return (place, false)
+            }
+        }
+    }
+
+    /// Follows the stack of mounts on `place` to the top, as the walk does when it steps on a
+    /// mount point.
+    private func mountOnTop(of place: VirtualDentry) -> VirtualDentry? {
+        var place = place
+        var moved = false
+        while let above = mount(at: place) {
+            place = VirtualDentry(mount: above, dentry: above.root)
+            moved = true
+        }
+        return moved ? place : nil
+    }
+
+    private func finishOpen(
+        _ credentials: Credentials, _ place: VirtualDentry, options: OpenOptions, created: Bool
+    ) throws(Errno) -> FileDescription {
+        let dentry = place.dentry
+        let fs = place.mount.filesystem
+        if options.has(OpenOptions.create) && !created && dentry.isDirectory {
+            throw .isDirectory
+        }
+        if options.requiresDirectory && !dentry.isDirectory { throw .notDirectory }
+        if options.isPathOnly {
+            let impl = try fs.open(place, options: options, credentials: credentials)
+            return FileDescription(
+                location: place, impl: impl, flags: options, credentials: credentials)
+        }
+        var access = options.requiredAccess
+        var truncate = false
+        if created {
+            access = []
+        } else if dentry.fileType == .regular && options.truncates {
+            try place.mount.checkWritable()
+            truncate = true
+        }
+        try mayOpen(credentials, place, access: access, options: options)
+        if options.isWritable && !created {
+            switch dentry.fileType {
+            case .regular, .directory, .symlink: try place.mount.checkWritable()
+            default: break
+            }
+        }
+        let impl = try fs.open(place, options: options, credentials: credentials)
+        let description = FileDescription(
+            location: place, impl: impl, flags: options, credentials: credentials)
+        if truncate {
+            try fs.setStat(dentry, .truncation(to: 0), credentials: credentials)
+        }
+        return description
+    }
+
+    /// `may_open`: what the file's type allows, then its permission bits.
+    private func mayOpen(
+        _ credentials: Credentials, _ place: VirtualDentry, access: AccessMask,
+        options: OpenOptions
+    ) throws(Errno) {
+        switch place.dentry.fileType {
+        case .symlink:
+            throw .tooManySymbolicLinkLevels
+        case .directory:
+            if access.contains(.write) { throw .isDirectory }
+            if access.contains(.execute) { throw .permissionDenied }
+        case .characterDevice, .blockDevice:
+            if place.mount.flags.contains(.noDevices) { throw .permissionDenied }
+        case .fifo, .socket, .regular:
+            break
+        }
+        let ownership = try place.mount.filesystem.ownership(place.dentry)
+        if !access.isEmpty { try Permissions.check(credentials, access, ownership) }
+        if options.has(OpenOptions.noAccessTime)
+            && !Permissions.isOwnerOrCapable(credentials, ownership)
+        {
+            throw .notPermitted
+        }
+    }
+
+    /// O_TMPFILE: the path names a directory; an unnamed file is made in it. EINVAL unless
+    /// opened for writing; EROFS; EACCES without write and search on the directory (the file
+    /// system checks); EOPNOTSUPP where the file system has no unnamed files.
+    private func openTemporaryFile(
+        _ credentials: Credentials, _ operation: PathOperation, _ options: OpenOptions,
+        _ mode: UInt32
+    ) throws(Errno) -> FileDescription {
+        guard options.isWritable else { throw .invalidArgument }
+        var operation = operation
+        operation.followFinalSymlink = true
+        let directory = try getDentry(credentials, operation)
+        guard directory.dentry.isDirectory else { throw .notDirectory }
+        try directory.mount.checkWritable()
+        let rp = try makeResolvingPath(
+            credentials,
+            PathOperation(
+                root: directory, start: directory, path: [], allowEmptyPath: true),
+            stopsAtParent: true)
+        let dentry = try directory.mount.filesystem.makeTemporaryFile(
+            rp, mode: FileMode(.regular, permissions: mode & 0o7777),
+            linkable: !options.isExclusive)
+        let place = VirtualDentry(mount: directory.mount, dentry: dentry)
+        let impl = try place.mount.filesystem.open(place, options: options, credentials: credentials)
+        return FileDescription(location: place, impl: impl, flags: options, credentials: credentials)
+    }
+}

@@ -1,0 +1,55 @@
+/// Operations that remove or move names: unlink, rmdir, rename. Linux checks the final
+/// component's kind and the mount's writability *before* looking the name up for these (unlike
+/// the create operations), so the core does both here.
+extension VirtualFilesystem {
+    /// unlinkat(2) without AT_REMOVEDIR. EISDIR for `/`, `.` and `..`.
+    public func unlink(_ credentials: Credentials, _ operation: PathOperation) throws(Errno) {
+        let rp = try resolveParent(credentials, operation)
+        guard case .name(let name) = rp.finalComponent() else { throw .isDirectory }
+        try rp.mount.checkWritable()
+        try rp.mount.filesystem.unlink(rp, name: name)
+    }
+
+    /// rmdir(2) / unlinkat(AT_REMOVEDIR). EINVAL for `.`, ENOTEMPTY for `..`, EBUSY for `/`.
+    public func removeDirectory(_ credentials: Credentials, _ operation: PathOperation)
+        throws(Errno)
+    {
+        let rp = try resolveParent(credentials, operation)
+        switch rp.finalComponent() {
+        case .root: throw .resourceBusy
+        case .dot: throw .invalidArgument
+        case .dotDot: throw .directoryNotEmpty
+        case .name(let name):
+            try rp.mount.checkWritable()
+            try rp.mount.filesystem.removeDirectory(rp, name: name)
+        }
+    }
+
+    /// renameat2(2). The flag and final-component checks come in `do_renameat2`'s order:
+    /// EINVAL for bad flags, then EXDEV across mounts, EBUSY for a source of `/`, `.` or `..`,
+    /// EEXIST (with RENAME_NOREPLACE) or EBUSY for such a target, then EROFS.
+    public func rename(
+        _ credentials: Credentials, from old: PathOperation, to new: PathOperation,
+        flags: RenameFlags = []
+    ) throws(Errno) {
+        let known: RenameFlags = [.noReplace, .exchange, .whiteout]
+        guard known.isSuperset(of: flags) else { throw .invalidArgument }
+        if flags.contains(.whiteout) && !flags.isDisjoint(with: [.noReplace, .exchange]) {
+            throw .invalidArgument
+        }
+        if flags.contains(.exchange) && flags.contains(.noReplace) { throw .invalidArgument }
+        // Whiteouts exist for overlay file systems; none of ours makes them.
+        if flags.contains(.whiteout) { throw .invalidArgument }
+
+        let from = try resolveParent(credentials, old)
+        let to = try resolveParent(credentials, new)
+        guard from.mount === to.mount else { throw .improperLink }
+        guard case .name(let oldName) = from.finalComponent() else { throw .resourceBusy }
+        guard case .name(let newName) = to.finalComponent() else {
+            throw flags.contains(.noReplace) ? .fileExists : .resourceBusy
+        }
+        try from.mount.checkWritable()
+        try from.mount.filesystem.rename(
+            from: from, name: oldName, to: to, name: newName, flags: flags)
+    }
+}
