@@ -32,6 +32,12 @@ public struct Name: Hashable, Sendable, CustomStringConvertible {
         try self.init(Array(string.utf8))
     }
 
+    /// ENAMETOOLONG past NAME_MAX. A name cut from a path is not checked when it is cut,
+    /// because Linux reports an over-long component only when it looks it up.
+    public func checkLength() throws(Errno) {
+        guard bytes.count <= Name.maxLength else { throw .fileNameTooLong }
+    }
+
     public var isDot: Bool { bytes.count == 1 && bytes.first == 0x2E }
     public var isDotDot: Bool {
         bytes.count == 2 && bytes.first == 0x2E && bytes.last == 0x2E

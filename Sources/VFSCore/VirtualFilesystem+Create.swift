@@ -11,9 +11,11 @@ extension VirtualFilesystem {
         return rp
     }
 
-    /// `filename_create`'s first step: a final `/`, `.` or `..` already exists (EEXIST).
+    /// `filename_create`'s first steps: a final `/`, `.` or `..` already exists (EEXIST); a
+    /// name past NAME_MAX fails the lookup (ENAMETOOLONG).
     private func nameToCreate(_ rp: ResolvingPath) throws(Errno) -> Name {
         guard case .name(let name) = rp.finalComponent() else { throw .fileExists }
+        try name.checkLength()
         return name
     }
 

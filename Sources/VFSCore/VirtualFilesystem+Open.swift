@@ -52,6 +52,7 @@ extension VirtualFilesystem {
                 if options.isExclusive { throw .fileExists }
                 throw .isDirectory
             }
+            try name.checkLength()
             let fileMode = FileMode(.regular, permissions: mode & 0o7777)
             switch try rp.mount.filesystem.openOrCreate(
                 rp, name: name, options: options, mode: fileMode)

@@ -7,6 +7,7 @@ extension VirtualFilesystem {
         let rp = try resolveParent(credentials, operation)
         guard case .name(let name) = rp.finalComponent() else { throw .isDirectory }
         try rp.mount.checkWritable()
+        try name.checkLength()
         try rp.mount.filesystem.unlink(rp, name: name)
     }
 
@@ -21,6 +22,7 @@ extension VirtualFilesystem {
         case .dotDot: throw .directoryNotEmpty
         case .name(let name):
             try rp.mount.checkWritable()
+            try name.checkLength()
             try rp.mount.filesystem.removeDirectory(rp, name: name)
         }
     }
@@ -49,6 +51,8 @@ extension VirtualFilesystem {
             throw flags.contains(.noReplace) ? .fileExists : .resourceBusy
         }
         try from.mount.checkWritable()
+        try oldName.checkLength()
+        try newName.checkLength()
         try from.mount.filesystem.rename(
             from: from, name: oldName, to: to, name: newName, flags: flags)
     }
