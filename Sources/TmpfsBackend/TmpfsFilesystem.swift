@@ -74,7 +74,7 @@ public final class TmpfsFilesystem: FilesystemImpl, @unchecked Sendable {
 
     // MARK: - Resolution
 
-    public func walk(_ rp: ResolvingPath) throws(Errno) -> WalkStop {
+    public func walk(_ rp: inout ResolvingPath) throws(Errno) -> WalkStop {
         var current = try own(rp.current)
         while !rp.isDone {
             guard let directory = current.inode.directory else { throw .notDirectory }

@@ -20,7 +20,7 @@ public protocol FilesystemImpl: AnyObject, Sendable {
     /// Consume components of `rp` from `rp.current`; see `WalkStop`. Before each component:
     /// ENOTDIR unless the current dentry is a directory, then `rp.checkSearchPermission`.
     /// When `rp.stopsAtParent`, stop (returning `.done`) with the final component pending.
-    func walk(_ rp: ResolvingPath) throws(Errno) -> WalkStop
+    func walk(_ rp: inout ResolvingPath) throws(Errno) -> WalkStop
 
     // MARK: Operations on a parent directory and a final name
 

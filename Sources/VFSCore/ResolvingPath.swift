@@ -28,9 +28,9 @@ public enum FinalComponent: Sendable {
 /// a mount point, `..` at a mount root, or an absolute symlink. Relative symlinks are spliced
 /// into the remaining path by `handleSymlink` and the file system walks on.
 ///
-/// Not thread-safe: one resolution belongs to one thread.
-/// Allocation: none per component; following a symlink builds one new path buffer.
-public final class ResolvingPath {
+/// A value type passed `inout` to `walk`, so resolving a path allocates nothing: components
+/// are slices of the caller's path buffer; only following a symlink builds a new buffer.
+public struct ResolvingPath {
     /// Linux's PATH_MAX, counting the terminating NUL.
     public static let pathMax = 4096
     /// Linux's MAXSYMLINKS.
@@ -117,19 +117,19 @@ public final class ResolvingPath {
     }
 
     /// A file system calls this on `..` when `isAtRoot()` is true.
-    public func dotDotAtRoot() throws(Errno) {
+    public mutating func dotDotAtRoot() throws(Errno) {
         if resolveFlags.contains(.beneath) { throw .improperLink }
         advance()
     }
 
     /// Consume the pending component, moving to `dentry` (in the same mount).
-    public func advance(to dentry: Dentry) {
+    public mutating func advance(to dentry: Dentry) {
         current = dentry
         advance()
     }
 
     /// Consume the pending component without moving (`.`, or `..` at the root).
-    public func advance() {
+    public mutating func advance() {
         loadComponent(from: componentEnd)
     }
 
@@ -137,7 +137,7 @@ public final class ResolvingPath {
     /// target is absolute: the file system must then return `.absoluteSymlink` and the core
     /// restarts at the root. ELOOP past 40 links or under RESOLVE_NO_SYMLINKS; ENOENT for an
     /// empty target.
-    public func handleSymlink(target: some Collection<UInt8>) throws(Errno) -> Bool {
+    public mutating func handleSymlink(target: some Collection<UInt8>) throws(Errno) -> Bool {
         if resolveFlags.contains(.noSymlinks) { throw .tooManySymbolicLinkLevels }
         symlinksFollowed += 1
         guard symlinksFollowed <= ResolvingPath.maxSymlinks else {
@@ -159,7 +159,7 @@ public final class ResolvingPath {
 
     /// Checks search permission on the directory the walk stands on, before it looks up the
     /// pending component (Linux's `may_lookup`). `directory` is its current ownership.
-    public func checkSearchPermission(_ directory: Ownership) throws(Errno) {
+    public mutating func checkSearchPermission(_ directory: Ownership) throws(Errno) {
         if skipNextSearchCheck {
             skipNextSearchCheck = false
             return
@@ -177,17 +177,17 @@ public final class ResolvingPath {
 
     // MARK: - The core's side
 
-    func jump(to location: VirtualDentry) {
+    mutating func jump(to location: VirtualDentry) {
         mount = location.mount
         current = location.dentry
     }
 
     /// Restart at the root after an absolute symlink (the target is already spliced in).
-    func restartAtRoot() {
+    mutating func restartAtRoot() {
         jump(to: root)
     }
 
-    private func loadComponent(from index: Int) {
+    private mutating func loadComponent(from index: Int) {
         var start = index
         while start < path.count && path[start] == 0x2F { start += 1 }
         var end = start

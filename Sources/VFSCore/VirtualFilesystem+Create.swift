@@ -6,8 +6,8 @@ extension VirtualFilesystem {
     func resolveParent(_ credentials: Credentials, _ operation: PathOperation) throws(Errno)
         -> ResolvingPath
     {
-        let rp = try makeResolvingPath(credentials, operation, stopsAtParent: true)
-        try walk(rp)
+        var rp = try makeResolvingPath(credentials, operation, stopsAtParent: true)
+        try walk(&rp)
         return rp
     }
 

@@ -44,7 +44,7 @@ extension VirtualFilesystem {
         if operation.path.isEmpty && operation.allowEmptyPath {
             return (try getDentry(credentials, operation), false)
         }
-        let rp = try resolveParent(credentials, operation)
+        var rp = try resolveParent(credentials, operation)
         while true {
             if rp.mustBeDirectory { throw .isDirectory }
             guard case .name(let name) = rp.finalComponent() else {
@@ -67,7 +67,7 @@ extension VirtualFilesystem {
                     // then creates), and resolve to the new final component's parent.
                     let target = try rp.mount.filesystem.readSymlink(dentry)
                     if try rp.handleSymlink(target: target) { rp.restartAtRoot() }
-                    try walk(rp)
+                    try walk(&rp)
                     continue
                 }
                 if dentry.isMountPoint, let top = mountOnTop(of: place) { place = top }

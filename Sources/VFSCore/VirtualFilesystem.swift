@@ -49,7 +49,7 @@ public final class VirtualFilesystem: Sendable {
             if flags.contains(.beneath) && operation.path.first == 0x2F { throw .improperLink }
         }
         let absolute = operation.path.first == 0x2F
-        let rp = ResolvingPath(
+        var rp = ResolvingPath(
             credentials: credentials, root: root, start: absolute ? root : operation.start,
             path: operation.path, followFinalSymlink: operation.followFinalSymlink,
             stopsAtParent: stopsAtParent, resolveFlags: flags)
@@ -58,15 +58,15 @@ public final class VirtualFilesystem: Sendable {
     }
 
     /// Runs the walk to its end (or to the parent of the final component), across mounts.
-    func walk(_ rp: ResolvingPath) throws(Errno) {
+    func walk(_ rp: inout ResolvingPath) throws(Errno) {
         while true {
-            switch try rp.mount.filesystem.walk(rp) {
+            switch try rp.mount.filesystem.walk(&rp) {
             case .done:
                 return
             case .mountPoint:
-                try enterMounts(rp)
+                try enterMounts(&rp)
             case .mountRootParent:
-                try leaveMountRoot(rp)
+                try leaveMountRoot(&rp)
             case .absoluteSymlink:
                 rp.restartAtRoot()
             }
@@ -74,8 +74,8 @@ public final class VirtualFilesystem: Sendable {
     }
 
     /// Resolves every component: the place the path names.
-    func resolve(_ rp: ResolvingPath) throws(Errno) -> VirtualDentry {
-        try walk(rp)
+    func resolve(_ rp: inout ResolvingPath) throws(Errno) -> VirtualDentry {
+        try walk(&rp)
         let result = VirtualDentry(mount: rp.mount, dentry: rp.current)
         if rp.mustBeDirectory && !result.dentry.isDirectory { throw .notDirectory }
         return result
@@ -83,7 +83,7 @@ public final class VirtualFilesystem: Sendable {
 
     /// The walk stepped onto a dentry with something mounted on it: descend through every
     /// mount stacked there.
-    private func enterMounts(_ rp: ResolvingPath) throws(Errno) {
+    private func enterMounts(_ rp: inout ResolvingPath) throws(Errno) {
         try mountTable.read { (table) throws(Errno) in
             while let child = table[MountKey(rp.mount, rp.current)] {
                 if rp.resolveFlags.contains(.noXDev) { throw .improperLink }
@@ -94,7 +94,7 @@ public final class VirtualFilesystem: Sendable {
 
     /// `..` at the root of a mount: climb to the mount point (through stacked mounts) and let
     /// the parent file system take the `..`. At the top of a tree, `..` stays where it is.
-    private func leaveMountRoot(_ rp: ResolvingPath) throws(Errno) {
+    private func leaveMountRoot(_ rp: inout ResolvingPath) throws(Errno) {
         try mountTable.read { (table) throws(Errno) in
             while rp.current === rp.mount.root && !rp.isAtRoot() {
                 guard let link = rp.mount.parentLink else {
@@ -124,8 +124,8 @@ public final class VirtualFilesystem: Sendable {
             try operation.validate()
             return operation.start
         }
-        let rp = try makeResolvingPath(credentials, operation, stopsAtParent: false)
-        return try resolve(rp)
+        var rp = try makeResolvingPath(credentials, operation, stopsAtParent: false)
+        return try resolve(&rp)
     }
 
     /// The absolute path of `location` as seen from `root` (getcwd, /proc/self/fd). ENOENT when
