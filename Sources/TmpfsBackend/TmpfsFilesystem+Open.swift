@@ -1,10 +1,10 @@
 import VFSCore
 
 extension TmpfsFilesystem {
-    /// Opens a resolved tmpfs file. Regular files and directories get their I/O; O_PATH gets
-    /// attributes only. A device node has no driver behind it here, so opening one is ENXIO
-    /// (what Linux answers for a device number with no driver); a socket is ENXIO as in Linux.
-    /// FIFOs need a pipe buffer, which this module does not provide yet: ENXIO too.
+    /// Opens a resolved tmpfs file. Regular files and directories get their I/O; FIFOs their
+    /// shared pipe (an open may wait for the other end, as in Linux); O_PATH gets attributes
+    /// only. A device node has no driver behind it here, so opening one is ENXIO (what Linux
+    /// answers for a device number with no driver); a socket is ENXIO as in Linux.
     public func open(_ location: VirtualDentry, options: OpenOptions, credentials: Credentials)
         throws(Errno) -> any FileDescriptionImpl
     {
@@ -21,7 +21,10 @@ extension TmpfsFilesystem {
                 dentry: dentry, directory: directory, mount: location.mount, filesystem: self)
         case .symlink:
             throw .tooManySymbolicLinkLevels
-        case .fifo, .socket, .characterDevice, .blockDevice:
+        case .fifo:
+            guard let pipe = inode.fifo else { throw .noSuchAddressOrDevice }
+            return try PipeFile(pipe: pipe, options: options, isFIFO: true)
+        case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }
     }

@@ -36,6 +36,8 @@ final class TmpfsInode: @unchecked Sendable {
     let symlinkTarget: [UInt8]
     /// A device node's device number.
     let rdev: UInt64
+    /// A FIFO's pipe, shared by everyone who opens it.
+    let fifo: Pipe?
 
     init(
         space: TmpfsSpace, number: UInt64, ownership: Ownership, now: Timespec,
@@ -54,6 +56,7 @@ final class TmpfsInode: @unchecked Sendable {
         self.directory = type == .directory ? TmpfsDirectory() : nil
         self.symlinkTarget = symlinkTarget
         self.rdev = rdev
+        self.fifo = type == .fifo ? Pipe() : nil
     }
 
     deinit {

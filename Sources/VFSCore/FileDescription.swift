@@ -47,7 +47,11 @@ public final class FileDescription: @unchecked Sendable {
     /// F_SETFL: only O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME and O_ASYNC change.
     public func setStatusFlags(_ flags: Int32) {
         let settable = OpenOptions.settableStatusFlags
-        status.withLock { $0 = ($0 & ~settable) | (flags & settable) }
+        let updated = status.withLock { (current) -> Int32 in
+            current = (current & ~settable) | (flags & settable)
+            return current
+        }
+        impl.statusFlagsChanged(updated)
     }
 
     private var appends: Bool { statusFlags & OpenOptions.append != 0 }
@@ -60,6 +64,9 @@ public final class FileDescription: @unchecked Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         guard isReadable else { throw .badFileDescriptor }
         let buffer = clamp(buffer)
+        // Streams have no offset; a blocked reader must not hold the offset lock a writer
+        // through the same description needs.
+        if !impl.isSeekable { return try impl.read(into: buffer, at: 0) }
         return try position.withLock { (offset) throws(Errno) -> Int in
             let count = try impl.read(into: buffer, at: offset)
             offset = offset.addingReportingOverflow(Int64(count)).partialValue
@@ -72,6 +79,7 @@ public final class FileDescription: @unchecked Sendable {
         -> Int
     {
         guard isReadable else { throw .badFileDescriptor }
+        guard impl.isSeekable else { throw .illegalSeek }
         guard offset >= 0 else { throw .invalidArgument }
         return try impl.read(into: clamp(buffer), at: offset)
     }
@@ -82,6 +90,10 @@ public final class FileDescription: @unchecked Sendable {
     {
         guard isWritable else { throw .badFileDescriptor }
         let buffer = clamp(buffer)
+        if !impl.isSeekable {
+            return try impl.write(from: buffer, at: 0, append: false, credentials: credentials)
+                .count
+        }
         return try position.withLock { (offset) throws(Errno) -> Int in
             let result = try impl.write(
                 from: buffer, at: offset, append: appends, credentials: credentials)
@@ -96,6 +108,7 @@ public final class FileDescription: @unchecked Sendable {
         from buffer: UnsafeRawBufferPointer, at offset: Int64, credentials: Credentials
     ) throws(Errno) -> Int {
         guard isWritable else { throw .badFileDescriptor }
+        guard impl.isSeekable else { throw .illegalSeek }
         guard offset >= 0 else { throw .invalidArgument }
         return try impl.write(
             from: clamp(buffer), at: offset, append: appends, credentials: credentials
@@ -105,6 +118,7 @@ public final class FileDescription: @unchecked Sendable {
     /// lseek(2).
     public func seek(_ offset: Int64, whence: SeekWhence) throws(Errno) -> Int64 {
         guard !isPathOnly else { throw .badFileDescriptor }
+        guard impl.isSeekable else { throw .illegalSeek }
         return try position.withLock { (position) throws(Errno) -> Int64 in
             let target: Int64
             switch whence {

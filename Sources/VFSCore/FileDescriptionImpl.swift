@@ -65,6 +65,10 @@ public protocol FileDescriptionImpl: AnyObject, Sendable {
     func sync(dataOnly: Bool) throws(Errno)
     /// Called once, when the last reference to the description goes away.
     func release()
+    /// False for pipes and sockets: pread, pwrite and lseek are ESPIPE.
+    var isSeekable: Bool { get }
+    /// F_SETFL changed the status flags (O_NONBLOCK, O_APPEND...).
+    func statusFlagsChanged(_ flags: Int32)
 }
 
 extension FileDescriptionImpl {
@@ -87,4 +91,6 @@ extension FileDescriptionImpl {
     ) throws(Errno) { throw .operationNotSupportedByDevice }
     public func sync(dataOnly: Bool) throws(Errno) {}
     public func release() {}
+    public var isSeekable: Bool { true }
+    public func statusFlagsChanged(_ flags: Int32) {}
 }

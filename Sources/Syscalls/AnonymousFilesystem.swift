@@ -1,0 +1,140 @@
+import Synchronization
+import VFSCore
+
+/// The file system behind pipes: every pipe end's description sits on a dentry here, mounted
+/// nowhere, like Linux's pipefs. No path leads into it, so its path operations are only ever
+/// reached by mistake and answer as a directory with nothing in it would.
+final class AnonymousFilesystem: FilesystemImpl, @unchecked Sendable {
+    let typeName = "pipefs"
+    let root: AnonymousDentry
+    private let lastInode = Atomic<UInt64>(1)
+    /// PIPEFS_MAGIC.
+    static let magic: UInt64 = 0x5049_5045
+
+    final class AnonymousDentry: Dentry, @unchecked Sendable {
+        let inode: UInt64
+        let stat: Mutex<FileStat>
+        init(type: FileType, inode: UInt64, stat: FileStat) {
+            self.inode = inode
+            self.stat = Mutex(stat)
+            super.init(fileType: type)
+        }
+    }
+
+    init() {
+        var stat = FileStat()
+        stat.mode = FileMode(.directory, permissions: 0o700)
+        stat.nlink = 2
+        stat.inode = 1
+        root = AnonymousDentry(type: .directory, inode: 1, stat: stat)
+    }
+
+    /// A dentry for a new pipe, owned by `credentials`, stamped `now`.
+    func makePipeDentry(credentials: Credentials, now: Timespec) -> AnonymousDentry {
+        let number = lastInode.add(1, ordering: .relaxed).newValue
+        var stat = FileStat()
+        stat.mode = FileMode(.fifo, permissions: 0o600)
+        stat.inode = number
+        stat.uid = credentials.uid
+        stat.gid = credentials.gid
+        stat.accessTime = now
+        stat.modificationTime = now
+        stat.changeTime = now
+        stat.dev = 0x0d
+        return AnonymousDentry(type: .fifo, inode: number, stat: stat)
+    }
+
+    private func own(_ dentry: Dentry) throws(Errno) -> AnonymousDentry {
+        guard let mine = dentry as? AnonymousDentry else { throw .improperLink }
+        return mine
+    }
+
+    func walk(_ rp: inout ResolvingPath) throws(Errno) -> WalkStop {
+        while !rp.isDone {
+            guard rp.current.isDirectory else { throw .notDirectory }
+            if rp.stopsAtParent && rp.isFinalComponent { return .done }
+            if rp.componentIsDot || (rp.componentIsDotDot && rp.isAtRoot()) {
+                rp.advance()
+                continue
+            }
+            if rp.componentIsDotDot { return .mountRootParent }
+            throw .noSuchFileOrDirectory
+        }
+        return .done
+    }
+
+    func makeDirectory(_ rp: ResolvingPath, name: Name, mode: FileMode) throws(Errno) {
+        throw .notPermitted
+    }
+    func makeNode(_ rp: ResolvingPath, name: Name, mode: FileMode, device: UInt64) throws(Errno) {
+        throw .notPermitted
+    }
+    func makeSymlink(_ rp: ResolvingPath, name: Name, target: [UInt8]) throws(Errno) {
+        throw .notPermitted
+    }
+    func makeLink(_ rp: ResolvingPath, name: Name, existing: VirtualDentry) throws(Errno) {
+        throw .notPermitted
+    }
+    func unlink(_ rp: ResolvingPath, name: Name) throws(Errno) { throw .noSuchFileOrDirectory }
+    func removeDirectory(_ rp: ResolvingPath, name: Name) throws(Errno) {
+        throw .noSuchFileOrDirectory
+    }
+    func rename(
+        from: ResolvingPath, name oldName: Name, to: ResolvingPath, name newName: Name,
+        flags: RenameFlags
+    ) throws(Errno) { throw .noSuchFileOrDirectory }
+    func openOrCreate(_ rp: ResolvingPath, name: Name, options: OpenOptions, mode: FileMode)
+        throws(Errno) -> CreateOutcome
+    { throw .notPermitted }
+    func makeTemporaryFile(_ rp: ResolvingPath, mode: FileMode, linkable: Bool) throws(Errno)
+        -> Dentry
+    { throw .notSupported }
+
+    /// Reopening a pipe end (through /proc/self/fd) is not modelled: ENXIO.
+    func open(_ location: VirtualDentry, options: OpenOptions, credentials: Credentials)
+        throws(Errno) -> any FileDescriptionImpl
+    { throw .noSuchAddressOrDevice }
+
+    func stat(_ dentry: Dentry, mask: StatxMask) throws(Errno) -> FileStat {
+        try own(dentry).stat.withLock { $0 }
+    }
+    func ownership(_ dentry: Dentry) throws(Errno) -> Ownership {
+        let stat = try own(dentry).stat.withLock { $0 }
+        return Ownership(mode: stat.mode, uid: stat.uid, gid: stat.gid)
+    }
+    /// fchmod/fchown on a pipe change its inode as on Linux (only ctime-like bookkeeping).
+    func setStat(_ dentry: Dentry, _ change: StatChange, credentials: Credentials) throws(Errno)
+    {
+        let node = try own(dentry)
+        try node.stat.withLock { (stat) throws(Errno) in
+            if change.size != nil { throw Errno.invalidArgument }
+            let update = try change.validate(
+                against: Ownership(mode: stat.mode, uid: stat.uid, gid: stat.gid),
+                credentials: credentials, now: stat.changeTime)
+            if let mode = update.mode { stat.mode = mode }
+            if let uid = update.uid { stat.uid = uid }
+            if let gid = update.gid { stat.gid = gid }
+            if let atime = update.accessTime { stat.accessTime = atime }
+            if let mtime = update.modificationTime { stat.modificationTime = mtime }
+        }
+    }
+    func readSymlink(_ dentry: Dentry) throws(Errno) -> [UInt8] { throw .invalidArgument }
+    func statFilesystem(_ dentry: Dentry) throws(Errno) -> FilesystemStat {
+        var result = FilesystemStat()
+        result.type = AnonymousFilesystem.magic
+        return result
+    }
+    func parentAndName(of dentry: Dentry) -> (parent: Dentry, name: Name)? { nil }
+    func getExtendedAttribute(_ dentry: Dentry, name: [UInt8], credentials: Credentials)
+        throws(Errno) -> [UInt8]
+    { throw .notSupported }
+    func setExtendedAttribute(
+        _ dentry: Dentry, name: [UInt8], value: [UInt8], flags: Int32, credentials: Credentials
+    ) throws(Errno) { throw .notSupported }
+    func listExtendedAttributes(_ dentry: Dentry, credentials: Credentials) throws(Errno)
+        -> [[UInt8]]
+    { [] }
+    func removeExtendedAttribute(_ dentry: Dentry, name: [UInt8], credentials: Credentials)
+        throws(Errno)
+    { throw .notSupported }
+}

@@ -1,0 +1,240 @@
+import VFSCore
+
+extension SyscallTable {
+    /// read, write, pread64, pwrite64, readv, writev, preadv, pwritev, preadv2, pwritev2,
+    /// lseek, fsync, fdatasync. Data moves between the caller's memory and the file in
+    /// bounded chunks, so a huge count allocates nothing beyond what is transferred.
+    static let ioEntries: [SyscallEntry] = [
+        SyscallEntry(.read) { (task, memory, a) throws(Errno) -> Int64 in
+            let description = try task.files.get(a.int32(0))
+            return try copyOut(memory, a[1], a.count(2)) { (buffer, _) throws(Errno) in
+                try description.read(into: buffer)
+            }
+        },
+        SyscallEntry(.write) { (task, memory, a) throws(Errno) -> Int64 in
+            let description = try task.files.get(a.int32(0))
+            let credentials = task.credentials
+            return try copyIn(memory, a[1], a.count(2)) { (buffer, _) throws(Errno) in
+                try description.write(from: buffer, credentials: credentials)
+            }
+        },
+        SyscallEntry(.pread64) { (task, memory, a) throws(Errno) -> Int64 in
+            let description = try task.files.get(a.int32(0))
+            let offset = a.int64(3)
+            guard description.isReadable else { throw .badFileDescriptor }
+            guard offset >= 0 else { throw .invalidArgument }
+            return try copyOut(memory, a[1], a.count(2)) { (buffer, done) throws(Errno) in
+                try description.read(into: buffer, at: offset + Int64(done))
+            }
+        },
+        SyscallEntry(.pwrite64) { (task, memory, a) throws(Errno) -> Int64 in
+            let description = try task.files.get(a.int32(0))
+            let offset = a.int64(3)
+            guard description.isWritable else { throw .badFileDescriptor }
+            guard offset >= 0 else { throw .invalidArgument }
+            let credentials = task.credentials
+            return try copyIn(memory, a[1], a.count(2)) { (buffer, done) throws(Errno) in
+                try description.write(from: buffer, at: offset + Int64(done), credentials: credentials)
+            }
+        },
+        SyscallEntry(.readv) { (task, memory, a) throws(Errno) -> Int64 in
+            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: nil, reading: true)
+        },
+        SyscallEntry(.writev) { (task, memory, a) throws(Errno) -> Int64 in
+            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: nil, reading: false)
+        },
+        SyscallEntry(.preadv) { (task, memory, a) throws(Errno) -> Int64 in
+            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: a.int64(3), reading: true)
+        },
+        SyscallEntry(.pwritev) { (task, memory, a) throws(Errno) -> Int64 in
+            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: a.int64(3), reading: false)
+        },
+        SyscallEntry(.preadv2) { (task, memory, a) throws(Errno) -> Int64 in
+            try checkRWFFlags(a.int32(5))
+            let offset = a.int64(3)
+            return try vectored(
+                task, memory, fd: a.int32(0), a[1], a.int32(2), offset: offset == -1 ? nil : offset,
+                reading: true)
+        },
+        SyscallEntry(.pwritev2) { (task, memory, a) throws(Errno) -> Int64 in
+            try checkRWFFlags(a.int32(5))
+            let offset = a.int64(3)
+            return try vectored(
+                task, memory, fd: a.int32(0), a[1], a.int32(2), offset: offset == -1 ? nil : offset,
+                reading: false)
+        },
+        SyscallEntry(.lseek) { (task, _, a) throws(Errno) -> Int64 in
+            try task.lseek(a.int32(0), a.int64(1), a.int32(2))
+        },
+        SyscallEntry(.fsync) { (task, _, a) throws(Errno) -> Int64 in
+            try task.fsync(a.int32(0))
+            return 0
+        },
+        SyscallEntry(.fdatasync) { (task, _, a) throws(Errno) -> Int64 in
+            try task.fdatasync(a.int32(0))
+            return 0
+        },
+    ]
+
+    /// RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND are accepted; others EOPNOTSUPP.
+    static func checkRWFFlags(_ flags: Int32) throws(Errno) {
+        guard flags & ~0x1F == 0 else { throw .notSupported }
+    }
+
+    /// The chunk in which data crosses between the caller's memory and a file.
+    static let chunkSize = 64 * 1024
+
+    /// File → caller memory: `transfer` fills a chunk (given the bytes already moved); the
+    /// chunk is written to `address`. A short transfer ends the call. A fault after some bytes
+    /// moved returns the count so far, as Linux does.
+    static func copyOut(
+        _ memory: any TaskMemory, _ address: UInt64, _ count: Int,
+        _ transfer: (UnsafeMutableRawBufferPointer, Int) throws(Errno) -> Int
+    ) throws(Errno) -> Int64 {
+        let total = min(count, FileDescription.maxTransfer)
+        if total == 0 { return Int64(try transfer(UnsafeMutableRawBufferPointer(start: nil, count: 0), 0)) }
+        var chunk = [UInt8](repeating: 0, count: min(total, chunkSize))
+        var done = 0
+        while done < total {
+            let want = min(chunk.count, total - done)
+            // Probe the destination first: a fault must not consume file data.
+            let (destination, overflow) = address.addingReportingOverflow(UInt64(done))
+            if overflow { if done > 0 { break } else { throw .badAddress } }
+            do {
+                try probe(memory, destination, want)
+            } catch {
+                if done > 0 { break }
+                throw error
+            }
+            let alreadyDone = done
+            let outcome = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) -> Int in
+                    try transfer(UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), alreadyDone)
+                }
+            }
+            let got: Int
+            switch outcome {
+            case .success(let value): got = value
+            case .failure(let error):
+                if done > 0 { return Int64(done) }
+                throw error
+            }
+            let written = chunk.withUnsafeBytes { buffer in
+                Result { () throws(Errno) in
+                    try memory.write(destination, from: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+                }
+            }
+            try written.get()
+            done += got
+            if got < want { break }
+        }
+        return Int64(done)
+    }
+
+    /// Caller memory → file, chunk by chunk.
+    static func copyIn(
+        _ memory: any TaskMemory, _ address: UInt64, _ count: Int,
+        _ transfer: (UnsafeRawBufferPointer, Int) throws(Errno) -> Int
+    ) throws(Errno) -> Int64 {
+        let total = min(count, FileDescription.maxTransfer)
+        if total == 0 { return Int64(try transfer(UnsafeRawBufferPointer(start: nil, count: 0), 0)) }
+        var chunk = [UInt8](repeating: 0, count: min(total, chunkSize))
+        var done = 0
+        while done < total {
+            let want = min(chunk.count, total - done)
+            let (source, overflow) = address.addingReportingOverflow(UInt64(done))
+            if overflow { if done > 0 { break } else { throw .badAddress } }
+            let read = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in
+                    try memory.read(source, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]))
+                }
+            }
+            if case .failure(let error) = read {
+                if done > 0 { break }
+                throw error
+            }
+            let alreadyDone = done
+            let outcome = chunk.withUnsafeBytes { buffer in
+                Result { () throws(Errno) -> Int in
+                    try transfer(UnsafeRawBufferPointer(rebasing: buffer[..<want]), alreadyDone)
+                }
+            }
+            let put: Int
+            switch outcome {
+            case .success(let value): put = value
+            case .failure(let error):
+                if done > 0 { return Int64(done) }
+                throw error
+            }
+            done += put
+            if put < want { break }
+        }
+        return Int64(done)
+    }
+
+    /// Checks that `count` bytes at `address` are writable, without changing them.
+    static func probe(_ memory: any TaskMemory, _ address: UInt64, _ count: Int) throws(Errno) {
+        let bytes = try memory.readBytes(address, count: count)
+        try memory.writeBytes(address, bytes)
+    }
+
+    /// readv/writev/preadv/pwritev: `struct iovec { void *base; size_t len; }` × count.
+    /// EINVAL for a negative count or more than UIO_MAXIOV, or lengths that overflow ssize_t.
+    static func vectored(
+        _ task: Task, _ memory: any TaskMemory, fd: Int32, _ vectorAddress: UInt64,
+        _ vectorCount: Int32, offset: Int64?, reading: Bool
+    ) throws(Errno) -> Int64 {
+        let description = try task.files.get(fd)
+        guard vectorCount >= 0, Int(vectorCount) <= Task.maxIOVectors else {
+            throw .invalidArgument
+        }
+        if reading { guard description.isReadable else { throw .badFileDescriptor } }
+        else { guard description.isWritable else { throw .badFileDescriptor } }
+        if let offset, offset < 0 { throw .invalidArgument }
+        let raw = try memory.readBytes(vectorAddress, count: Int(vectorCount) * 16)
+        var vectors: [(base: UInt64, length: Int)] = []
+        var sum: UInt64 = 0
+        for index in 0..<Int(vectorCount) {
+            let (base, length) = raw.withUnsafeBytes { bytes in
+                (bytes.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
+                 bytes.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))
+            }
+            guard length <= UInt64(Int64.max) else { throw .invalidArgument }
+            let (next, overflow) = sum.addingReportingOverflow(length)
+            guard !overflow, next <= UInt64(Int64.max) else { throw .invalidArgument }
+            sum = next
+            vectors.append((base, Int(length)))
+        }
+        var total: Int64 = 0
+        let credentials = task.credentials
+        for vector in vectors where vector.length > 0 {
+            let before = total
+            let moved: Int64
+            do {
+                if reading {
+                    moved = try copyOut(memory, vector.base, vector.length) { (buffer, done) throws(Errno) in
+                        if let offset {
+                            return try description.read(into: buffer, at: offset + before + Int64(done))
+                        }
+                        return try description.read(into: buffer)
+                    }
+                } else {
+                    moved = try copyIn(memory, vector.base, vector.length) { (buffer, done) throws(Errno) in
+                        if let offset {
+                            return try description.write(
+                                from: buffer, at: offset + before + Int64(done), credentials: credentials)
+                        }
+                        return try description.write(from: buffer, credentials: credentials)
+                    }
+                }
+            } catch {
+                if total > 0 { return total }
+                throw error
+            }
+            total += moved
+            if moved < Int64(vector.length) { break }
+            if total >= Int64(FileDescription.maxTransfer) { break }
+        }
+        return total
+    }
+}
