@@ -26,7 +26,10 @@ let package = Package(
         .target(name: "TmpfsBackend", dependencies: ["VFSCore"]),
         .target(name: "CLinuxSupport"),
         .target(name: "Syscalls", dependencies: ["VFSCore", "TmpfsBackend", "CLinuxSupport"]),
-        .target(name: "DifferentialHarness", dependencies: ["Syscalls", "VFSCore", "TmpfsBackend"]),
+        .target(
+            name: "DifferentialHarness",
+            dependencies: ["Syscalls", "VFSCore", "TmpfsBackend", "CLinuxSupport"]
+        ),
         .executableTarget(
             name: "vfs",
             dependencies: [
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "VFSCoreTests", dependencies: ["VFSCore", "TmpfsBackend"]),
         .testTarget(name: "TmpfsBackendTests", dependencies: ["VFSCore", "TmpfsBackend"]),
         .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "VFSCore", "TmpfsBackend"]),
+        .testTarget(name: "VFSToolTests", dependencies: ["vfs", "VFSCore"]),
         .testTarget(
             name: "DifferentialTests",
             dependencies: ["DifferentialHarness", "Syscalls", "VFSCore", "TmpfsBackend", "vfs"]

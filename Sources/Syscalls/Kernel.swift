@@ -15,6 +15,8 @@ public final class Kernel: Sendable {
     /// Where memfd_create's files live: a tmpfs mounted nowhere, as Linux's internal shm mount.
     let memfdMount: Mount
     private let lastTaskID = Atomic<Int32>(0)
+    /// umount2's MNT_EXPIRE marks, by mount id: the first call marks, the second unmounts.
+    let expiryMarks = Mutex<Set<UInt64>>([])
 
     public init(vfs: VirtualFilesystem = VirtualFilesystem()) {
         self.vfs = vfs

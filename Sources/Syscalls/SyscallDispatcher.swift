@@ -87,6 +87,7 @@ public enum SyscallTable {
         }()
 
     static var allEntries: [SyscallEntry] {
-        openEntries + ioEntries
+        openEntries + ioEntries + lockEntries + directoryEntries + fcntlEntries + mountEntries
+            + pipeEntries + statEntries + pathEntries
     }
 }

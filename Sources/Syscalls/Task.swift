@@ -57,8 +57,13 @@ public final class Task: Sendable {
             fs: shareFS ? fs : fs.copy(), files: shareFiles ? files : files.copy())
     }
 
-    /// execve's effect on files: close-on-exec descriptors close.
+    /// execve's effect on files: close-on-exec descriptors close, and, as for any close, the
+    /// process's record locks on their files go (`filp_close` → `locks_remove_posix`).
     public func exec() {
+        for fd in files.openDescriptors {
+            guard let entry = try? files.entry(fd), entry.closeOnExec else { continue }
+            kernel.locks.releasePOSIXLocks(of: id, on: entry.description)
+        }
         files.closeOnExec()
     }
 

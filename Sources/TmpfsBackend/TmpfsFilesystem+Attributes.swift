@@ -53,7 +53,10 @@ extension TmpfsFilesystem {
 
     /// `notify_change` for tmpfs. Size changes are for regular files only (the VFS has given
     /// EISDIR / EINVAL for others); a changed size stamps mtime and ctime, an unchanged one
-    /// only for ftruncate / O_TRUNC.
+    /// for ftruncate / O_TRUNC, and also for truncate(2) when the file has pages: shmem_setattr
+    /// runs shmem_truncate_range (which stamps both) whenever the size does not grow and pages
+    /// are allocated. Linux 6.18: truncate to the same size changes m and c of a written file,
+    /// but neither of an empty file nor of one sized by truncate alone.
     public func setStat(_ dentry: Dentry, _ change: StatChange, credentials: Credentials)
         throws(Errno)
     {
@@ -65,9 +68,9 @@ extension TmpfsFilesystem {
             }
             try data.write { (pages) throws(Errno) in
                 try apply(change, to: inode, credentials: credentials, now: now) { () throws(Errno) -> Bool in
-                    let changed = pages.size != size
+                    let stamps = pages.size != size || pages.allocatedPageCount > 0
                     try pages.truncate(to: size) { space.releasePages($0) }
-                    return changed
+                    return stamps
                 }
             }
         } else {
@@ -76,7 +79,7 @@ extension TmpfsFilesystem {
     }
 
     /// Validates under the inode's lock and applies; `resize` runs between validation and the
-    /// attribute update and says whether the size changed.
+    /// attribute update and says whether the size change stamps mtime and ctime.
     private func apply(
         _ change: StatChange, to inode: TmpfsInode, credentials: Credentials, now: Timespec,
         resize: () throws(Errno) -> Bool
@@ -84,18 +87,18 @@ extension TmpfsFilesystem {
         let update = try inode.metadata.withLock { (meta) throws(Errno) -> AttributeUpdate in
             try change.validate(against: meta.ownership, credentials: credentials, now: now)
         }
-        let sizeChanged = try resize()
+        let sizeStamps = try resize()
         inode.metadata.withLock { meta in
             if let mode = update.mode { meta.mode = mode }
             if let uid = update.uid { meta.uid = uid }
             if let gid = update.gid { meta.gid = gid }
             if let atime = update.accessTime { meta.accessTime = atime }
             if let mtime = update.modificationTime { meta.modificationTime = mtime }
-            if sizeChanged { meta.modificationTime = now }
+            if sizeStamps { meta.modificationTime = now }
             let onlySize =
                 change.size != nil && change.mode == nil && !change.isOwnershipChange
                 && change.accessTime == nil && change.modificationTime == nil
-            if !onlySize || sizeChanged || change.stampsTimes || update.mode != nil {
+            if !onlySize || sizeStamps || change.stampsTimes || update.mode != nil {
                 meta.changeTime = update.changeTime
             }
         }

@@ -76,7 +76,8 @@ extension TmpfsFilesystem {
 
     /// `do_linkat` + `vfs_link`: EEXIST, ENOENT (trailing slash), EROFS, EXDEV, EPERM
     /// (protected_hardlinks), ENOENT in a removed directory, EACCES, EPERM for a directory,
-    /// ENOENT for a file with no links left (unless it is an O_TMPFILE file made linkable).
+    /// ENOENT for a file with no links left (unless it is an O_TMPFILE file made linkable),
+    /// ENOSPC when nr_inodes is used up.
     public func makeLink(_ rp: ResolvingPath, name: Name, existing: VirtualDentry) throws(Errno) {
         let parent = try own(rp.current)
         let directory = try directoryOf(parent)
@@ -95,6 +96,10 @@ extension TmpfsFilesystem {
             try source.inode.metadata.withLock { (meta) throws(Errno) in
                 if meta.nlink == 0 && !meta.isLinkable { throw .noSuchFileOrDirectory }
                 guard meta.nlink < UInt32.max else { throw .tooManyLinks }
+                // shmem_link: every name beyond the first takes one of nr_inodes, since each
+                // pins a dentry (Linux 6.18: link on a full nr_inodes=4 mount is ENOSPC). An
+                // O_TMPFILE file's first name is the one its inode already paid for.
+                if meta.nlink > 0 { try space.takeInode() }
                 meta.nlink += 1
                 meta.isLinkable = false
                 meta.changeTime = now
@@ -152,7 +157,7 @@ extension TmpfsFilesystem {
         // Linux names such a dentry "#<inode number>"; it is never in a directory.
         let dentry = TmpfsDentry(
             inode: inode, parent: parent, name: Name(unchecked: Array("#\(inode.number)".utf8)[...]))
-        try dentry.markDeleted()
+        try dentry.markDeleted(seenThrough: nil)
         return dentry
     }
 }

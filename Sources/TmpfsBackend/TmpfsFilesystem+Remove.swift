@@ -13,10 +13,13 @@ extension TmpfsFilesystem {
             try Permissions.mayDelete(
                 rp.credentials, directory: parent.inode.ownership,
                 victim: child.inode.ownership, removingDirectory: false)
-            try child.markDeleted()
+            try child.markDeleted(seenThrough: rp.mount)
             directory.remove(name)
             let now = now()
             child.inode.metadata.withLock {
+                // shmem_unlink gives back the nr_inodes share of every name but the last; the
+                // last goes when the inode itself is freed.
+                if $0.nlink > 1 { space.releaseInode() }
                 $0.nlink -= $0.nlink > 0 ? 1 : 0
                 $0.changeTime = now
             }
@@ -34,7 +37,7 @@ extension TmpfsFilesystem {
             try Permissions.mayDelete(
                 rp.credentials, directory: parent.inode.ownership,
                 victim: child.inode.ownership, removingDirectory: true)
-            try removeEmptyDirectory(child)
+            try removeEmptyDirectory(child, seenThrough: rp.mount)
             directory.remove(name)
             let now = now()
             child.inode.touchChanged(now)
@@ -44,12 +47,12 @@ extension TmpfsFilesystem {
 
     /// Marks an empty directory removed (EBUSY if mounted on, ENOTEMPTY if not empty). Call
     /// with its parent's lock held; takes its own lock (parent before child).
-    func removeEmptyDirectory(_ child: TmpfsDentry) throws(Errno) {
+    func removeEmptyDirectory(_ child: TmpfsDentry, seenThrough mount: Mount) throws(Errno) {
         let childDirectory = try directoryOf(child)
         try childDirectory.lock.withWriteLock { () throws(Errno) in
-            try child.checkNotMountPoint()
+            try child.checkNotMountPoint(seenThrough: mount)
             guard childDirectory.isEmpty else { throw .directoryNotEmpty }
-            try child.markDeleted()
+            try child.markDeleted(seenThrough: mount)
             childDirectory.isRemoved = true
         }
     }

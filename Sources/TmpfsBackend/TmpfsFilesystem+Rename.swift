@@ -111,8 +111,8 @@ extension TmpfsFilesystem {
                 try Permissions.check(credentials, .write, target.inode.ownership)
             }
         }
-        try source.checkNotMountPoint()
-        try target?.checkNotMountPoint()
+        try source.checkNotMountPoint(seenThrough: r.from.mount)
+        try target?.checkNotMountPoint(seenThrough: r.to.mount)
 
         let now = now()
         if r.exchange, let target {
@@ -126,10 +126,15 @@ extension TmpfsFilesystem {
         } else {
             if let target {
                 if target.isDirectory {
-                    try removeEmptyDirectory(target)
+                    try removeEmptyDirectory(target, seenThrough: r.to.mount)
                 } else {
-                    try target.markDeleted()
-                    target.inode.metadata.withLock { $0.nlink -= $0.nlink > 0 ? 1 : 0 }
+                    try target.markDeleted(seenThrough: r.to.mount)
+                    // As unlink: a replaced name that is not the last gives its nr_inodes share
+                    // back (shmem_rename2 calls shmem_unlink on it).
+                    target.inode.metadata.withLock {
+                        if $0.nlink > 1 { space.releaseInode() }
+                        $0.nlink -= $0.nlink > 0 ? 1 : 0
+                    }
                 }
                 newDirectory.remove(r.newName)
                 target.inode.touchChanged(now)

@@ -40,15 +40,16 @@ public struct TmpfsOptions: Sendable, Hashable {
                 guard count <= Int64(Int.max) else { throw .invalidArgument }
                 inodeLimit = count == 0 ? nil : Int(count)
             case "mode":
-                guard let mode = UInt32(value, radix: 8), mode <= 0o7777 else {
-                    throw .invalidArgument
-                }
-                rootMode = mode
+                // Any 32-bit octal number, of which only the permission bits count (Linux 6.18:
+                // mode=10000 mounts with a root of 040000; mode=999 is EINVAL).
+                guard let mode = UInt32(value, radix: 8) else { throw .invalidArgument }
+                rootMode = mode & 0o7777
             case "uid":
-                guard let uid = UInt32(value) else { throw .invalidArgument }
+                // (uid_t)-1 is no user: EINVAL (Linux 6.18: uid=4294967295 is EINVAL).
+                guard let uid = UInt32(value), uid != UInt32.max else { throw .invalidArgument }
                 rootUID = uid
             case "gid":
-                guard let gid = UInt32(value) else { throw .invalidArgument }
+                guard let gid = UInt32(value), gid != UInt32.max else { throw .invalidArgument }
                 rootGID = gid
             default:
                 throw .invalidArgument

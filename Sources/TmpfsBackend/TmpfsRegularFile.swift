@@ -17,8 +17,11 @@ final class TmpfsRegularFile: FileDescriptionImpl {
         self.filesystem = filesystem
     }
 
+    /// Every read stamps atime under the mount's atime rules, even one that transfers nothing
+    /// (zero bytes, or at or past EOF): shmem_file_read_iter always ends in file_accessed.
+    /// Linux 6.18: pread(fd, 0, 0) and pread(fd, 10, 100) on a 3-byte file, each right after a
+    /// write, update atime.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
-        guard buffer.count > 0 else { return 0 }
         let count = try data.read { (pages) throws(Errno) -> Int in
             try pages.read(into: buffer, at: offset)
         }
@@ -39,7 +42,7 @@ final class TmpfsRegularFile: FileDescriptionImpl {
             let count = try pages.write(from: buffer, at: position) { space.takePages($0) }
             let now = filesystem.now()
             inode.metadata.withLock { meta in
-                if let stripped = Permissions.modeAfterWrite(credentials, meta.mode) {
+                if let stripped = Permissions.modeAfterWrite(credentials, meta.ownership) {
                     meta.mode = stripped
                 }
                 meta.modificationTime = now
@@ -60,7 +63,11 @@ final class TmpfsRegularFile: FileDescriptionImpl {
     }
 
     /// shmem_fallocate: plain allocation (optionally FALLOC_FL_KEEP_SIZE) and
-    /// FALLOC_FL_PUNCH_HOLE; other modes are EOPNOTSUPP on tmpfs.
+    /// FALLOC_FL_PUNCH_HOLE; other modes are EOPNOTSUPP on tmpfs. Success is a modification
+    /// like a write (`file_modified`): mtime and ctime, and set-ID bits stripped as a write
+    /// strips them. Linux 6.18: every successful mode, even one allocating nothing new, changes
+    /// m and c, and uid 1000's fallocate turns a 06777 file into 0777; a failed one (ENOSPC)
+    /// changes nothing.
     func allocate(mode: AllocateMode, offset: Int64, length: Int64, credentials: Credentials)
         throws(Errno)
     {
@@ -76,7 +83,10 @@ final class TmpfsRegularFile: FileDescriptionImpl {
             }
             let now = filesystem.now()
             inode.metadata.withLock { meta in
-                if mode.contains(.punchHole) { meta.modificationTime = now }
+                if let stripped = Permissions.modeAfterWrite(credentials, meta.ownership) {
+                    meta.mode = stripped
+                }
+                meta.modificationTime = now
                 meta.changeTime = now
             }
         }

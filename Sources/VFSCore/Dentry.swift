@@ -16,8 +16,10 @@ open class Dentry: @unchecked Sendable {
     public let fileType: FileType
 
     private struct MountState {
-        var mounts = 0
+        /// Mounts on this dentry, per namespace (by the namespace's identity).
+        var mountsByNamespace: [UInt64: Int] = [:]
         var isDeleted = false
+        var total: Int { mountsByNamespace.values.reduce(0, +) }
     }
     private let mountState = Mutex(MountState())
     private let mounted = Atomic<Bool>(false)
@@ -38,32 +40,45 @@ open class Dentry: @unchecked Sendable {
     public final var isDeleted: Bool { mountState.withLock { $0.isDeleted } }
 
     /// Marks the dentry deleted as an unlink, rmdir or rename-over removes it; EBUSY when
-    /// something is mounted on it (Linux's `is_local_mountpoint` check). The backend calls
-    /// this while holding the lock of the directory it removes the entry from.
-    public final func markDeleted() throws(Errno) {
+    /// something is mounted on it in the caller's namespace (the namespace of `mount`, the
+    /// mount the caller reached the dentry through: `rp.mount`) — Linux's `is_local_mountpoint`.
+    /// With no mount (an unnamed file), any mount counts. Mounts on it in other namespaces
+    /// do not stop the removal; the VFS detaches them (`VirtualFilesystem.detachMounts(on:)`
+    /// runs on the next look at the mount table). The backend calls this while holding the
+    /// lock of the directory it removes the entry from.
+    public final func markDeleted(seenThrough mount: Mount?) throws(Errno) {
+        let key = mount?.namespaceID
         try mountState.withLock { (state) throws(Errno) in
-            guard state.mounts == 0 else { throw Errno.resourceBusy }
+            if let key, state.mountsByNamespace[key, default: 0] > 0 { throw Errno.resourceBusy }
+            if key == nil && state.total > 0 { throw Errno.resourceBusy }
             state.isDeleted = true
         }
     }
 
-    /// EBUSY when something is mounted here; for checks made before anything is changed.
-    public final func checkNotMountPoint() throws(Errno) {
-        if isMountPoint { throw .resourceBusy }
+    /// EBUSY when something is mounted here in the namespace of `mount`; for checks made
+    /// before anything is changed.
+    public final func checkNotMountPoint(seenThrough mount: Mount?) throws(Errno) {
+        guard isMountPoint else { return }
+        let key = mount?.namespaceID
+        let busy = mountState.withLock { state in
+            key.map { state.mountsByNamespace[$0, default: 0] > 0 } ?? (state.total > 0)
+        }
+        if busy { throw .resourceBusy }
     }
 
-    func addMount() throws(Errno) {
+    func addMount(inNamespace key: UInt64) throws(Errno) {
         try mountState.withLock { (state) throws(Errno) in
             guard !state.isDeleted else { throw Errno.noSuchFileOrDirectory }
-            state.mounts += 1
+            state.mountsByNamespace[key, default: 0] += 1
             mounted.store(true, ordering: .releasing)
         }
     }
 
-    func removeMount() {
+    func removeMount(inNamespace key: UInt64) {
         mountState.withLock { state in
-            state.mounts = max(0, state.mounts - 1)
-            if state.mounts == 0 { mounted.store(false, ordering: .releasing) }
+            let remaining = state.mountsByNamespace[key, default: 0] - 1
+            state.mountsByNamespace[key] = remaining > 0 ? remaining : nil
+            if state.total == 0 { mounted.store(false, ordering: .releasing) }
         }
     }
 }

@@ -13,8 +13,11 @@ public enum ExtendedAttributeRules {
         guard flags & ~(createOnly | replaceOnly) == 0 else { throw .invalidArgument }
     }
 
+    /// ERANGE for an empty or over-255-byte name. A name holding NUL is EINVAL, as for paths:
+    /// a C caller cannot pass one, and stored it would split in two in listxattr's reply.
     public static func checkNameLength(_ name: [UInt8]) throws(Errno) {
         guard !name.isEmpty, name.count <= nameMax else { throw .outOfRange }
+        guard !name.contains(0) else { throw .invalidArgument }
     }
 
     public static func checkValueSize(_ value: [UInt8]) throws(Errno) {

@@ -22,6 +22,7 @@ public final class FSContext: Sendable {
         var root: PinnedLocation
         var cwd: PinnedLocation
         var umask: UInt32
+        var namespace: MountNamespace
     }
     private let state: Mutex<State>
 
@@ -34,7 +35,7 @@ public final class FSContext: Sendable {
         self.state = Mutex(
             State(
                 credentials: credentials, root: root, cwd: PinnedLocation(namespace.rootLocation),
-                umask: umask))
+                umask: umask, namespace: namespace))
     }
 
     private init(vfs: VirtualFilesystem, state: State) {
@@ -57,7 +58,19 @@ public final class FSContext: Sendable {
         set { state.withLock { $0.umask = newValue & 0o777 } }
     }
 
+    /// umask(2): sets the mask (its 0777 bits) and returns the old one, in one step, so tasks
+    /// sharing this context (CLONE_FS) each see a consistent old value.
+    public func exchangeUmask(_ mask: UInt32) -> UInt32 {
+        state.withLock { state in
+            let old = state.umask
+            state.umask = mask & 0o777
+            return old
+        }
+    }
+
     public var root: VirtualDentry { state.withLock { $0.root.location } }
+    /// The mount namespace this context's root and cwd live in.
+    public var namespace: MountNamespace { state.withLock { $0.namespace } }
     public var workingDirectory: VirtualDentry { state.withLock { $0.cwd.location } }
 
     /// The operation a path names from here: absolute from the root, relative from the cwd
@@ -97,6 +110,12 @@ public final class FSContext: Sendable {
     /// chroot(2): EPERM without CAP_SYS_CHROOT; the cwd stays where it is, as in Linux.
     public func changeRoot(_ path: String) throws(Errno) {
         let place = try vfs.getDentry(credentials, operation(path))
+        try setRoot(place)
+    }
+
+    /// The second half of chroot(2), for a place already looked up: ENOTDIR unless a
+    /// directory, EACCES without search permission on it, then EPERM without CAP_SYS_CHROOT.
+    public func setRoot(_ place: VirtualDentry) throws(Errno) {
         guard place.dentry.isDirectory else { throw .notDirectory }
         let ownership = try place.mount.filesystem.ownership(place.dentry)
         try Permissions.check(credentials, .execute, ownership)
@@ -105,15 +124,21 @@ public final class FSContext: Sendable {
         state.withLock { $0.root = pinned }
     }
 
-    /// getcwd(2): ENOENT once the working directory has been removed.
+    /// getcwd(2): ENOENT once the working directory has been removed; ENAMETOOLONG when the
+    /// path and its NUL pass PATH_MAX (Linux 6.18: 4095 bytes are returned, 4096 are not).
     public func currentDirectoryPath() throws(Errno) -> String {
         let (cwd, root) = state.withLock { ($0.cwd.location, $0.root.location) }
-        return String(decoding: try vfs.pathname(of: cwd, root: root), as: UTF8.self)
+        let path = try vfs.pathname(of: cwd, root: root)
+        guard path.count < ResolvingPath.pathMax else { throw .fileNameTooLong }
+        return String(decoding: path, as: UTF8.self)
     }
 
     /// Moves root and cwd into a cloned namespace (unshare(CLONE_NEWNS)).
-    public func enterNamespace(translate: (VirtualDentry) -> VirtualDentry) {
+    public func enterNamespace(
+        _ namespace: MountNamespace, translate: (VirtualDentry) -> VirtualDentry
+    ) {
         state.withLock {
+            $0.namespace = namespace
             $0.root = PinnedLocation(translate($0.root.location))
             $0.cwd = PinnedLocation(translate($0.cwd.location))
         }

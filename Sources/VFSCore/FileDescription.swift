@@ -21,11 +21,18 @@ public final class FileDescription: @unchecked Sendable {
     private let pin: PinnedLocation
     private let position = Mutex<Int64>(0)
     private let status: Mutex<Int32>
+    /// What must happen when the description goes away (see `onRelease`).
+    private let releaseHandlers = Mutex<[@Sendable () -> Void]>([])
+
+    /// Whether this description holds write access to its mount (see
+    /// `Mount.acquireWriteAccess`), given back when it goes away.
+    private let holdsWriteAccess: Bool
 
     public init(
         location: VirtualDentry, impl: any FileDescriptionImpl, flags: OpenOptions,
-        credentials: Credentials
+        credentials: Credentials, holdsWriteAccess: Bool = false
     ) {
+        self.holdsWriteAccess = holdsWriteAccess
         self.location = location
         self.impl = impl
         self.openFlags = flags
@@ -34,7 +41,20 @@ public final class FileDescription: @unchecked Sendable {
         self.status = Mutex(flags.flags)
     }
 
-    deinit { impl.release() }
+    /// The handlers run first, as Linux's `__fput` removes flock and OFD locks
+    /// (`locks_remove_file`) before the file system's release.
+    deinit {
+        for handler in releaseHandlers.withLock({ $0 }) { handler() }
+        impl.release()
+        if holdsWriteAccess { location.mount.releaseWriteAccess() }
+    }
+
+    /// Registers `handler` to run once, when the last reference to this description goes away
+    /// (the syscall layer's lock table drops the description's OFD and flock locks this way).
+    /// The handler must not capture the description, which would then never go away.
+    public func onRelease(_ handler: @escaping @Sendable () -> Void) {
+        releaseHandlers.withLock { $0.append(handler) }
+    }
 
     public var isReadable: Bool { openFlags.isReadable }
     public var isWritable: Bool { openFlags.isWritable }

@@ -37,30 +37,61 @@ public final class Mount: @unchecked Sendable {
     /// Unique, never reused; what STATX_MNT_ID reports.
     public let id: UInt64
 
-    private let flagState: Mutex<MountFlags>
+    private struct FlagState {
+        var flags: MountFlags
+        /// Open descriptions holding write access (`mnt_get_write_access`).
+        var writers = 0
+    }
+    private let flagState: Mutex<FlagState>
     private let pinCount = Atomic<Int>(0)
 
     // Guarded by VirtualFilesystem.mountTable's lock.
     var parentLink: (mount: Mount, dentry: Dentry)?
     var children: [ObjectIdentifier: Mount] = [:]
     weak var namespace: MountNamespace?
+    /// The namespace's id, kept even if the namespace object goes away, so mount counts on
+    /// dentries always balance.
+    var namespaceID: UInt64 = 0
     var isDetached = false
 
     init(filesystem: any FilesystemImpl, root: Dentry, flags: MountFlags, id: UInt64) {
         self.filesystem = filesystem
         self.root = root
-        self.flagState = Mutex(flags)
+        self.flagState = Mutex(FlagState(flags: flags))
         self.id = id
     }
 
-    public var flags: MountFlags { flagState.withLock { $0 } }
+    public var flags: MountFlags { flagState.withLock { $0.flags } }
     public var isReadOnly: Bool { flags.contains(.readOnly) }
 
-    func setFlags(_ flags: MountFlags) { flagState.withLock { $0 = flags } }
+    /// Remount: EBUSY when making the mount read-only while a file is open for writing on it,
+    /// as `mnt_make_readonly` refuses.
+    func setFlags(_ flags: MountFlags) throws(Errno) {
+        try flagState.withLock { (state) throws(Errno) in
+            if flags.contains(.readOnly) && !state.flags.contains(.readOnly) && state.writers > 0 {
+                throw Errno.resourceBusy
+            }
+            state.flags = flags
+        }
+    }
 
     /// EROFS when the mount is read-only: `mnt_want_write`.
     public func checkWritable() throws(Errno) {
         if isReadOnly { throw .readOnlyFileSystem }
+    }
+
+    /// Takes write access for an open file (EROFS on a read-only mount); the mount cannot
+    /// become read-only until `releaseWriteAccess`. Checked and counted under one lock, so a
+    /// remount cannot slip between the check and the open.
+    public func acquireWriteAccess() throws(Errno) {
+        try flagState.withLock { (state) throws(Errno) in
+            if state.flags.contains(.readOnly) { throw Errno.readOnlyFileSystem }
+            state.writers += 1
+        }
+    }
+
+    public func releaseWriteAccess() {
+        flagState.withLock { $0.writers = max(0, $0.writers - 1) }
     }
 
     /// Open files, working directories and roots inside this mount. While any exist, umount

@@ -1,10 +1,16 @@
+import Synchronization
+
 /// A tree of mounts that a set of tasks shares (CLONE_NEWNS). Its root mount never moves.
 public final class MountNamespace: Sendable {
     public let root: Mount
+    /// Unique for the life of the process (an address could be reused).
+    public let id: UInt64
+    private static let lastID = Atomic<UInt64>(0)
     public var rootLocation: VirtualDentry { VirtualDentry(mount: root, dentry: root.root) }
 
     init(root: Mount) {
         self.root = root
+        self.id = MountNamespace.lastID.add(1, ordering: .relaxed).newValue
     }
 }
 
@@ -26,6 +32,7 @@ extension VirtualFilesystem {
             filesystem: filesystem, root: rootDentry, flags: flags, id: nextMountID())
         let namespace = MountNamespace(root: mount)
         mount.namespace = namespace
+        mount.namespaceID = namespace.id
         return namespace
     }
 
@@ -68,9 +75,10 @@ extension VirtualFilesystem {
         return mount
     }
 
-    /// Changes a mount's flags (MS_REMOUNT, e.g. to read-only and back).
-    public func remount(_ mount: Mount, flags: MountFlags) {
-        mount.setFlags(flags)
+    /// Changes a mount's flags (MS_REMOUNT, e.g. to read-only and back). EBUSY when making it
+    /// read-only while a file is open for writing on it.
+    public func remount(_ mount: Mount, flags: MountFlags) throws(Errno) {
+        try mount.setFlags(flags)
     }
 
     /// umount2(2). Without `detach`: EBUSY while a file, cwd or root is inside the mount or
@@ -89,6 +97,7 @@ extension VirtualFilesystem {
 
     /// Every mount of `namespace`, parents before children.
     public func mounts(in namespace: MountNamespace) -> [MountInfo] {
+        detachMountsOnDeletedDentries()
         var result: [MountInfo] = []
         var pending = [namespace.root]
         while let mount = pending.popLast() {
@@ -144,6 +153,7 @@ extension VirtualFilesystem {
 
     private func attach(_ mount: Mount, at target: VirtualDentry) throws(Errno) {
         guard target.dentry.isDirectory == mount.root.isDirectory else { throw .notDirectory }
+        detachMountsOnDeletedDentries()
         try mountTable.write { (table) throws(Errno) in
             var parent = target.mount
             var point = target.dentry
@@ -153,9 +163,10 @@ extension VirtualFilesystem {
                 point = above.root
             }
             if parent.isDetached { throw Errno.invalidArgument }
-            try point.addMount()
+            try point.addMount(inNamespace: parent.namespaceID)
             mount.parentLink = (parent, point)
             mount.namespace = parent.namespace
+            mount.namespaceID = parent.namespaceID
             parent.children[ObjectIdentifier(mount)] = mount
             table[MountKey(parent, point)] = mount
         }
@@ -169,9 +180,22 @@ extension VirtualFilesystem {
         }
         table[MountKey(link.mount, link.dentry)] = nil
         link.mount.children[ObjectIdentifier(mount)] = nil
-        link.dentry.removeMount()
+        link.dentry.removeMount(inNamespace: link.mount.namespaceID)
         mount.parentLink = nil
         mount.isDetached = true
+    }
+
+    /// A name mounted on only in other namespaces may be removed (see `Dentry.markDeleted`);
+    /// Linux then detaches those mounts (`detach_mounts`). Here that happens the next time the
+    /// mount table is listed or changed: until then the mounts are unreachable anyway, since
+    /// no path leads to a deleted dentry.
+    func detachMountsOnDeletedDentries() {
+        mountTable.write { table in
+            let stale = table.filter { $0.value.parentLink?.dentry.isDeleted == true }
+            for (_, mount) in stale {
+                if let link = mount.parentLink { detachTree(mount, link: link, table: &table) }
+            }
+        }
     }
 
     private func childMounts(of mount: Mount) -> [Mount] {

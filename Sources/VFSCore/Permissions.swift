@@ -112,12 +112,25 @@ public enum Permissions {
         return Ownership(mode: mode, uid: credentials.uid, gid: gid)
     }
 
-    /// `should_remove_suid` for a write or truncate: the mode with set-user-ID, and
-    /// set-group-ID when group-executable, removed, or nil when nothing changes (a CAP_FSETID
-    /// holder keeps them; only regular files lose them).
-    public static func modeAfterWrite(_ credentials: Credentials, _ mode: FileMode) -> FileMode? {
+    /// `setattr_should_drop_sgid`: a set-group-ID bit goes when the group may execute, and
+    /// also (Linux 6.x) when the caller is neither in the file's group nor holds CAP_FSETID.
+    public static func shouldDropSetGroupID(_ credentials: Credentials, _ file: Ownership) -> Bool {
+        let bits = file.mode.rawValue
+        guard bits & FileMode.setGID != 0 else { return false }
+        if bits & FileMode.groupExecute != 0 { return true }
+        return !credentials.isInGroup(file.gid) && !credentials.has(.fsetid)
+    }
+
+    /// `setattr_should_drop_suidgid` for a write or truncate: the mode with set-user-ID, and
+    /// set-group-ID as `shouldDropSetGroupID` decides, removed, or nil when nothing changes (a
+    /// CAP_FSETID holder keeps them; only regular files lose them). Linux 6.18: writing a
+    /// 02666 file of a group the writer is not in clears S_ISGID.
+    public static func modeAfterWrite(_ credentials: Credentials, _ file: Ownership) -> FileMode? {
+        let mode = file.mode
         guard mode.isRegular, !credentials.has(.fsetid) else { return nil }
-        let stripped = strippingPrivileges(mode)
+        var stripped = mode
+        stripped.rawValue &= ~FileMode.setUID
+        if shouldDropSetGroupID(credentials, file) { stripped.rawValue &= ~FileMode.setGID }
         return stripped == mode ? nil : stripped
     }
 

@@ -113,13 +113,36 @@ extension StatChange {
             update.uid = uid
             update.gid = gid
             if !current.mode.isDirectory {
-                let base = update.mode ?? current.mode
-                let stripped = Permissions.strippingPrivileges(base)
-                if stripped != base || update.mode != nil { update.mode = stripped }
+                // chown_common asks to kill set-user-ID always and set-group-ID as
+                // `setattr_should_drop_sgid` decides; notify_change turns a kill into a mode
+                // change, which setattr_prepare then checks as a chmod: the owner or CAP_FOWNER
+                // (else EPERM, even with CAP_CHOWN), and S_ISGID kept only for a member of the
+                // new group or CAP_FSETID. Linux 6.18 agrees on each of these.
+                var base = update.mode ?? current.mode
+                var killed = false
+                if base.rawValue & FileMode.setUID != 0 {
+                    base.rawValue &= ~FileMode.setUID
+                    killed = true
+                }
+                if base.rawValue & FileMode.setGID != 0
+                    && Permissions.shouldDropSetGroupID(credentials, current)
+                {
+                    base.rawValue &= ~FileMode.setGID
+                    killed = true
+                }
+                if killed {
+                    guard Permissions.isOwnerOrCapable(credentials, current) else {
+                        throw .notPermitted
+                    }
+                    if !credentials.isInGroup(gid ?? current.gid) && !credentials.has(.fsetid) {
+                        base.rawValue &= ~FileMode.setGID
+                    }
+                }
+                if killed || update.mode != nil { update.mode = base }
             }
         }
         if size != nil, update.mode == nil,
-            let stripped = Permissions.modeAfterWrite(credentials, current.mode)
+            let stripped = Permissions.modeAfterWrite(credentials, current)
         {
             update.mode = stripped
         }

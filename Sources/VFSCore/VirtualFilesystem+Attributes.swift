@@ -18,7 +18,9 @@ extension VirtualFilesystem {
     }
 
     /// chmod, chown, utimensat, truncate: EROFS on a read-only mount (after resolution), then
-    /// the file system validates and applies the change.
+    /// EOPNOTSUPP for a mode change on a symlink (`notify_change`, Linux 6.6+: fchmodat2 with
+    /// AT_SYMLINK_NOFOLLOW on a symlink gives it on tmpfs, even for a caller who does not own
+    /// the link), then the file system validates and applies the change.
     public func setStat(
         _ credentials: Credentials, _ operation: PathOperation, _ change: StatChange
     ) throws(Errno) {
@@ -31,6 +33,7 @@ extension VirtualFilesystem {
     {
         if change.isEmpty { return }
         try place.mount.checkWritable()
+        if change.mode != nil && place.dentry.isSymlink { throw .notSupported }
         try place.mount.filesystem.setStat(place.dentry, change, credentials: credentials)
     }
 
@@ -62,20 +65,30 @@ extension VirtualFilesystem {
     }
 
     /// faccessat(2)'s check, for the credentials given (the caller picks real or effective
-    /// ids). Write access to a regular file, directory or symlink on a read-only mount is EROFS.
+    /// ids), in `do_faccessat`'s order: execute access to a regular file on a noexec mount is
+    /// EACCES whatever the mode; then the permission check (EACCES); then write access to a
+    /// regular file, directory or symlink on a read-only mount is EROFS ("SuS v2 requires we
+    /// report a read only fs too" — only once permission is granted: on Linux 6.18 a user
+    /// without write permission gets EACCES from a read-only bind mount, root EROFS).
     public func access(_ credentials: Credentials, _ operation: PathOperation, mask: AccessMask)
         throws(Errno)
     {
         let place = try getDentry(credentials, operation)
         if mask.isEmpty { return }
+        let fileType = place.dentry.fileType
+        if mask.contains(.execute) && fileType == .regular
+            && place.mount.flags.contains(.noExec)
+        {
+            throw .permissionDenied
+        }
         let ownership = try place.mount.filesystem.ownership(place.dentry)
+        try Permissions.check(credentials, mask, ownership)
         if mask.contains(.write) && place.mount.isReadOnly {
-            switch place.dentry.fileType {
+            switch fileType {
             case .regular, .directory, .symlink: throw .readOnlyFileSystem
             default: break
             }
         }
-        try Permissions.check(credentials, mask, ownership)
     }
 
     /// statfs(2): the file system's figures with the mount's flags.

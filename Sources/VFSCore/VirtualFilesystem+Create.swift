@@ -31,10 +31,12 @@ extension VirtualFilesystem {
     }
 
     /// mknodat(2). The type comes from `mode` (0 means a regular file). EINVAL for an unknown
-    /// type, EPERM for a directory: both before the path is looked at, as in Linux.
+    /// type, EPERM for a directory: both before the path is looked at, as in Linux. Bits above
+    /// the 16 of a `umode_t` are dropped, as the syscall's argument type drops them.
     public func makeNode(
         _ credentials: Credentials, _ operation: PathOperation, mode: UInt32, device: UInt64
     ) throws(Errno) {
+        let mode = mode & 0xFFFF
         var fileMode = FileMode(rawValue: mode)
         if mode & FileMode.typeMask == 0 { fileMode = FileMode(.regular, permissions: mode) }
         switch fileMode.type {

@@ -111,15 +111,27 @@ extension VirtualFilesystem {
             truncate = true
         }
         try mayOpen(credentials, place, access: access, options: options)
-        if options.isWritable && !created {
+        // Writers of regular files, directories and symlinks hold write access to the mount
+        // (EROFS here when read-only), which keeps a remount to read-only away until they close.
+        var holdsWriteAccess = false
+        if options.isWritable {
             switch dentry.fileType {
-            case .regular, .directory, .symlink: try place.mount.checkWritable()
+            case .regular, .directory, .symlink:
+                try place.mount.acquireWriteAccess()
+                holdsWriteAccess = true
             default: break
             }
         }
-        let impl = try fs.open(place, options: options, credentials: credentials)
+        let impl: any FileDescriptionImpl
+        do {
+            impl = try fs.open(place, options: options, credentials: credentials)
+        } catch {
+            if holdsWriteAccess { place.mount.releaseWriteAccess() }
+            throw error
+        }
         let description = FileDescription(
-            location: place, impl: impl, flags: options, credentials: credentials)
+            location: place, impl: impl, flags: options, credentials: credentials,
+            holdsWriteAccess: holdsWriteAccess)
         if truncate {
             try fs.setStat(dentry, .truncation(to: 0), credentials: credentials)
         }
@@ -173,7 +185,16 @@ extension VirtualFilesystem {
             rp, mode: FileMode(.regular, permissions: mode & 0o7777),
             linkable: !options.isExclusive)
         let place = VirtualDentry(mount: directory.mount, dentry: dentry)
-        let impl = try place.mount.filesystem.open(place, options: options, credentials: credentials)
-        return FileDescription(location: place, impl: impl, flags: options, credentials: credentials)
+        try place.mount.acquireWriteAccess()
+        let impl: any FileDescriptionImpl
+        do {
+            impl = try place.mount.filesystem.open(place, options: options, credentials: credentials)
+        } catch {
+            place.mount.releaseWriteAccess()
+            throw error
+        }
+        return FileDescription(
+            location: place, impl: impl, flags: options, credentials: credentials,
+            holdsWriteAccess: true)
     }
 }

@@ -1,0 +1,213 @@
+/// The differential harness: one sequence of operations, run once against Linux and once
+/// against VFSKit, compared step by step and then as whole trees.
+///
+/// How it works:
+/// - Kernel side: `SubprocessKernelExecutor` makes a fresh `mkdtemp` directory under
+///   /dev/shm (a real tmpfs) with the configuration's mode and owner, and starts the hidden
+///   `vfs kernel-exec` subcommand, which chroots into it, takes the identity (setgroups,
+///   setresgid, setresuid) and runs each `Operation` as one raw syscall (`KernelExecutor`).
+///   The chroot makes "/" and ".." at the top mean the same as in the VFS, so absolute
+///   symlinks and paths that climb are comparable, and nothing can reach the host's files.
+/// - VFS side: `VFSExecutor` runs the same steps through `Syscalls.Task` on a fresh
+///   `TmpfsFilesystem` whose root has the same mode and owner.
+/// - Compared (`Differential.compare`): every return value and errno; descriptor numbers
+///   (both sides start with 0-2 taken); for stats, mode, nlink, size, uid, gid and (regular
+///   files) blocks, and for each time whether it moved since the previous stat of the same
+///   inode (`TimeMark`; absolute times are not comparable); directory listings (sorted
+///   names with d_type); data read; finally both trees as root (`TreeEntry`: the same fields,
+///   contents, link targets, xattrs).
+/// - atime: Linux stamps it with a coarse clock, so where a tick hides a change, or where
+///   atime equals mtime in Linux but not in the VFS (relatime then decides differently),
+///   atime's movement is not compared for that interval (`StatRecord.accessWasStale`,
+///   `accessWasSettled`). mtime and ctime are exact: tmpfs has multigrain timestamps, so a
+///   change after a stat always shows.
+/// - Not comparable, hence never generated: blocking calls (every open has O_NONBLOCK, so a
+///   FIFO never blocks), inode numbers, absolute times, device numbers.
+///
+/// Random sequences come from `SequenceGenerator(seed:)`, failing ones are reduced by
+/// `Shrinker`, and `soak(seeds:operationsPerSeed:configuration:)` runs many seeds.
+public enum Differential {
+    /// Runs `operations` on both sides and compares them. `stopAtFirst` ends at the first
+    /// divergent step (the shrinker's mode).
+    public static func run(
+        _ operations: [Operation], configuration: RunConfiguration = .root,
+        compareTrees: Bool = true, stopAtFirst: Bool = false, vfsBinary: String? = nil
+    ) throws -> RunReport {
+        let kernel = try SubprocessKernelExecutor(configuration: configuration, vfsBinary: vfsBinary)
+        defer { kernel.removeScratch() }
+        let vfs: VFSExecutor
+        do {
+            vfs = try VFSExecutor(configuration: configuration)
+        } catch {
+            throw HarnessError("cannot set up the VFS side: \(error)")
+        }
+        var report = RunReport(configuration: configuration, operations: operations)
+        for (index, operation) in operations.enumerated() {
+            let kernelOutcome = try kernel.run(operation)
+            let vfsOutcome = vfs.run(operation)
+            report.steps.append(StepRecord(operation: operation, kernel: kernelOutcome, vfs: vfsOutcome))
+            let found = compare(kernelOutcome, vfsOutcome, step: index, operation: operation)
+            report.divergences += found
+            if stopAtFirst && !found.isEmpty { return report }
+        }
+        kernel.finish()
+        if compareTrees {
+            report.divergences += Differential.compareTrees(
+                kernel: KernelTree.snapshot(kernel.scratch), vfs: VFSTree.snapshot(vfs))
+        }
+        return report
+    }
+
+    /// The divergences between two outcomes of one step.
+    public static func compare(_ kernel: Outcome, _ vfs: Outcome, step: Int, operation: Operation)
+        -> [Divergence]
+    {
+        func divergence(_ field: String, _ k: String, _ v: String) -> Divergence {
+            Divergence(step: step, operation: operation, field: field, kernel: k, vfs: v)
+        }
+        if case .unsupported = kernel {
+            return [divergence("harness", kernel.description, vfs.description)]
+        }
+        if case .unsupported = vfs {
+            return [divergence("harness", kernel.description, vfs.description)]
+        }
+        guard case .stat(let k) = kernel, case .stat(let v) = vfs else {
+            return kernel == vfs ? [] : [divergence("result", kernel.description, vfs.description)]
+        }
+        var found: [Divergence] = []
+        func check<T: Equatable>(_ name: String, _ a: T, _ b: T, _ show: (T) -> String) {
+            if a != b { found.append(divergence("stat.\(name)", show(a), show(b))) }
+        }
+        check("mode", k.mode, v.mode) { FlagNames.fileMode($0) }
+        check("nlink", k.nlink, v.nlink) { "\($0)" }
+        check("size", k.size, v.size) { "\($0)" }
+        check("uid", k.uid, v.uid) { "\($0)" }
+        check("gid", k.gid, v.gid) { "\($0)" }
+        check("blocks", k.blocks, v.blocks) { $0.map { "\($0)" } ?? "-" }
+        check("mtime", k.modificationTime, v.modificationTime) { $0.rawValue }
+        check("ctime", k.changeTime, v.changeTime) { $0.rawValue }
+        let atimeComparable =
+            k.accessWasStale == v.accessWasStale
+            && !(k.accessTime == .same && k.accessWasSettled == false)
+        if atimeComparable {
+            check("atime", k.accessTime, v.accessTime) { $0.rawValue }
+        }
+        return found
+    }
+
+    /// The divergences between two final trees.
+    public static func compareTrees(kernel: [String: TreeEntry], vfs: [String: TreeEntry])
+        -> [Divergence]
+    {
+        var found: [Divergence] = []
+        let paths = Set(kernel.keys).union(vfs.keys).sorted()
+        for path in paths {
+            guard let k = kernel[path], let v = vfs[path] else {
+                found.append(
+                    Divergence(
+                        step: nil, operation: nil, field: "tree.exists \(path)",
+                        kernel: kernel[path]?.description ?? "missing",
+                        vfs: vfs[path]?.description ?? "missing"))
+                continue
+            }
+            func check<T: Equatable>(_ name: String, _ a: T, _ b: T, _ show: (T) -> String) {
+                if a != b {
+                    found.append(
+                        Divergence(
+                            step: nil, operation: nil, field: "tree.\(name) \(path)",
+                            kernel: show(a), vfs: show(b)))
+                }
+            }
+            check("mode", k.mode, v.mode) { FlagNames.fileMode($0) }
+            check("nlink", k.nlink, v.nlink) { "\($0)" }
+            check("size", k.size, v.size) { "\($0)" }
+            check("uid", k.uid, v.uid) { "\($0)" }
+            check("gid", k.gid, v.gid) { "\($0)" }
+            check("blocks", k.blocks, v.blocks) { $0.map { "\($0)" } ?? "-" }
+            check("target", k.target, v.target) { $0.map { quoted($0) } ?? "-" }
+            check("data", k.data, v.data) { $0.map { "\($0.count) bytes \(quoted($0))" } ?? "-" }
+            check("xattrs", k.xattrs, v.xattrs) { x in
+                x.keys.sorted().map { "\($0)=\(quoted(x[$0] ?? []))" }.joined(separator: " ")
+            }
+        }
+        return found
+    }
+}
+
+/// One way the two sides disagreed.
+public struct Divergence: Hashable, Sendable, CustomStringConvertible {
+    /// The step (index into the sequence); nil for the final tree comparison.
+    public var step: Int?
+    public var operation: Operation?
+    /// What differed: "result", "stat.nlink", "stat.ctime", "tree.data a/b", ...
+    public var field: String
+    public var kernel: String
+    public var vfs: String
+
+    public init(step: Int?, operation: Operation?, field: String, kernel: String, vfs: String) {
+        self.step = step
+        self.operation = operation
+        self.field = field
+        self.kernel = kernel
+        self.vfs = vfs
+    }
+
+    /// What makes two divergences "the same bug" for the shrinker: the syscall, the field,
+    /// and for results the kinds of outcome (errno names or "ok"); for trees, the field
+    /// without the path.
+    public var signature: String {
+        guard let operation else {
+            return String(field.prefix(while: { $0 != " " }))
+        }
+        if field == "result" {
+            return "\(operation.name) result kernel=\(kind(kernel)) vfs=\(kind(vfs))"
+        }
+        return "\(operation.name) \(field)"
+    }
+
+    private func kind(_ text: String) -> String {
+        text.hasPrefix("-1 ") ? String(text.dropFirst(3)) : "ok"
+    }
+
+    public var description: String {
+        let at = step.map { "step \($0): \(operation.map(\.description) ?? "")" } ?? "final tree"
+        return "\(at)\n    \(field): Linux \(kernel)  |  VFSKit \(vfs)"
+    }
+}
+
+/// One step as each side ran it.
+public struct StepRecord: Hashable, Sendable {
+    public var operation: Operation
+    public var kernel: Outcome
+    public var vfs: Outcome
+}
+
+/// The result of a differential run.
+public struct RunReport: Sendable {
+    public var configuration: RunConfiguration
+    public var operations: [Operation]
+    public var steps: [StepRecord] = []
+    public var divergences: [Divergence] = []
+
+    public var isClean: Bool { divergences.isEmpty }
+
+    /// The steps as a transcript ("≠" marks a divergent step), then the divergences.
+    public func render(maxDivergences: Int = 10) -> String {
+        var divergent: Set<Int> = []
+        for divergence in divergences { if let step = divergence.step { divergent.insert(step) } }
+        var lines = ["configuration: \(configuration.identity), root \(octal(configuration.rootMode)) \(configuration.rootUID):\(configuration.rootGID), umask \(octal(configuration.umask))"]
+        for (index, step) in steps.enumerated() {
+            let same = step.kernel == step.vfs
+            let mark = divergent.contains(index) ? "≠" : " "
+            let result = same ? "= \(step.kernel)" : "= Linux \(step.kernel) | VFSKit \(step.vfs)"
+            lines.append("\(mark) \(index): \(step.operation) \(result)")
+        }
+        if !divergences.isEmpty {
+            lines.append("\(divergences.count) divergence(s):")
+            for divergence in divergences.prefix(maxDivergences) {
+                lines.append("  " + divergence.description)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

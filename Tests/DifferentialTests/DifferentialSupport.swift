@@ -1,0 +1,79 @@
+import DifferentialHarness
+import Glibc
+import Testing
+
+/// Helpers shared by the differential tests. Every test runs a sequence on Linux (a chrooted
+/// `vfs kernel-exec` child on a fresh /dev/shm directory) and on VFSKit, and fails with the
+/// transcript when they disagree; most also pin what Linux answered, so that each test
+/// documents a behaviour ("Linux 6.18 on tmpfs gives X").
+enum Diff {
+    /// uid 1000, gid 1000, supplementary groups 2000 and 2001.
+    static let user = Identity(uid: 1000, gid: 1000, groups: [2000, 2001])
+    /// Another user, in group 2000.
+    static let other = Identity(uid: 1001, gid: 2000)
+
+    /// The kernel side needs root (chroot, setresuid) and /dev/shm.
+    static let available: Bool = geteuid() == 0 && access("/dev/shm", W_OK) == 0
+
+    /// Runs `operations` on both sides; records an issue with the transcript if they diverge.
+    @discardableResult
+    static func agree(
+        _ operations: [Operation], _ configuration: RunConfiguration = .root,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> RunReport {
+        let report = try Differential.run(operations, configuration: configuration)
+        if !report.isClean {
+            Issue.record(
+                "Linux and VFSKit diverge:\n\(report.render())", sourceLocation: sourceLocation)
+        }
+        return report
+    }
+
+    /// Runs `operations` on both sides, expects agreement, and expects Linux's outcome of the
+    /// last step to be `expected`.
+    static func last(
+        _ operations: [Operation], is expected: Outcome, _ configuration: RunConfiguration = .root,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let report = try agree(operations, configuration, sourceLocation: sourceLocation)
+        #expect(
+            report.steps.last?.kernel == expected,
+            "Linux answered \(report.steps.last?.kernel.description ?? "nothing") to \(operations.last?.description ?? "")",
+            sourceLocation: sourceLocation)
+    }
+
+    static func fails(_ code: Int32) -> Outcome { .failure(errno: code) }
+
+    /// Setup as root, then the rest as `user` (the run's identity starts as root).
+    static func asUser(_ setup: [Operation], then steps: [Operation], identity: Identity = user)
+        -> [Operation]
+    {
+        setup + [.become(identity)] + steps
+    }
+
+    // Flag shorthands (all opens carry O_NONBLOCK so a FIFO never blocks).
+    static let rdonly: Int32 = O_RDONLY | O_NONBLOCK
+    static let wronly: Int32 = O_WRONLY | O_NONBLOCK
+    static let rdwr: Int32 = O_RDWR | O_NONBLOCK
+    static let create: Int32 = O_CREAT | O_RDWR | O_NONBLOCK
+    static let nofollow: Int32 = 0x100
+    static let removedir: Int32 = 0x200
+    static let emptyPath: Int32 = 0x1000
+    // What Swift's Glibc module leaves out (_GNU_SOURCE names), x86-64 values.
+    static let O_PATH: Int32 = 0o10000000
+    static let O_TMPFILE: Int32 = 0o20200000
+    static let O_DIRECT: Int32 = 0o40000
+    static let O_NOATIME: Int32 = 0o1000000
+    static let SEEK_DATA: Int32 = 3
+    static let SEEK_HOLE: Int32 = 4
+}
+
+extension Operation {
+    /// Creates (or opens) `path` read-write into `slot`.
+    static func create(_ path: String, mode: UInt32 = 0o644, slot: Int = 0) -> Operation {
+        .open(Location(path), flags: Diff.create, mode: mode, slot: slot)
+    }
+
+    static func stat(_ path: String) -> Operation { .stat(Location(path), flags: 0) }
+    static func lstat(_ path: String) -> Operation { .stat(Location(path), flags: Diff.nofollow) }
+}
