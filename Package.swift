@@ -49,7 +49,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CompatCheck",
-            dependencies: ["DifferentialHarness", "Syscalls", "VFSCore", "TmpfsBackend"],
+            dependencies: ["Syscalls", "VFSCore", "TmpfsBackend"],
             path: "Examples/CompatCheck"
         ),
         .testTarget(name: "VFSCoreTests", dependencies: ["VFSCore", "TmpfsBackend"]),

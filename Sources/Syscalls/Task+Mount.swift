@@ -38,6 +38,8 @@ extension Task {
     ///      MS_NOEXEC, atime) to exactly those given. EINVAL unless the target is a mount root.
     ///    - MS_REMOUNT: the same, and `data` is checked by the file system (EINVAL when it does
     ///      not parse). Without an atime flag the mount keeps its atime setting.
+    ///    - Both: EBUSY when that would make the mount read-only while a file on it is open
+    ///      for writing.
     ///    - MS_BIND (with MS_REC, the mounts below come along): EINVAL for a nil or empty
     ///      `source`; the source's lookup errors; ENOTDIR when a directory would cover a
     ///      non-directory or the other way round. The new mount has the source mount's flags

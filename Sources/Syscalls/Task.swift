@@ -20,7 +20,10 @@ public final class Task: Sendable {
     public let id: Int32
     /// Root, cwd, umask and credentials (shared between tasks cloned with CLONE_FS).
     public let fs: FSContext
-    public let files: FileTable
+    /// The descriptor table; exec may swap in a private copy (see `exec()`), so it is read
+    /// through a small lock.
+    public var files: FileTable { fileTable.withLock { $0 } }
+    private let fileTable: Mutex<FileTable>
 
     public var vfs: VirtualFilesystem { kernel.vfs }
     public var credentials: Credentials {
@@ -36,14 +39,14 @@ public final class Task: Sendable {
         self.id = kernel.nextTaskID()
         self.fs = FSContext(
             vfs: kernel.vfs, namespace: namespace, credentials: credentials, umask: umask)
-        self.files = FileTable()
+        self.fileTable = Mutex(FileTable())
     }
 
     private init(kernel: Kernel, id: Int32, fs: FSContext, files: FileTable) {
         self.kernel = kernel
         self.id = id
         self.fs = fs
-        self.files = files
+        self.fileTable = Mutex(files)
     }
 
     /// fork / clone: the child shares the fd table with CLONE_FILES and the fs context with
@@ -60,6 +63,10 @@ public final class Task: Sendable {
     /// execve's effect on files: close-on-exec descriptors close, and, as for any close, the
     /// process's record locks on their files go (`filp_close` → `locks_remove_posix`).
     public func exec() {
+        // execve unshares a table shared through CLONE_FILES first (`unshare_files`): the
+        // closes below must not reach the other tasks' descriptors.
+        let ownTable = files.copy()
+        fileTable.withLock { $0 = ownTable }
         for fd in files.openDescriptors {
             guard let entry = try? files.entry(fd), entry.closeOnExec else { continue }
             kernel.locks.releasePOSIXLocks(of: id, on: entry.description)
@@ -67,10 +74,12 @@ public final class Task: Sendable {
         files.closeOnExec()
     }
 
-    /// A task's exit: its descriptors close and its record locks go.
+    /// A task's exit: its record locks go, and it lets go of its descriptor table — which
+    /// closes the descriptors only if no other task shares the table (CLONE_FILES), as
+    /// Linux's `exit_files` drops a reference rather than closing.
     public func exit() {
         kernel.locks.releaseAll(ownedByProcess: id)
-        files.closeAll()
+        fileTable.withLock { $0 = FileTable(limit: $0.limit) }
     }
 
     // MARK: - Where a path starts

@@ -1,6 +1,6 @@
 import VFSCore
 
-/// rename and renameat2 (RENAME_NOREPLACE, RENAME_EXCHANGE), following `do_renameat2`,
+/// rename and renameat2 (RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT), following `do_renameat2`,
 /// `lock_rename` and `vfs_rename`.
 extension TmpfsFilesystem {
     public func rename(
@@ -115,6 +115,16 @@ extension TmpfsFilesystem {
         try target?.checkNotMountPoint(seenThrough: r.to.mount)
 
         let now = now()
+        // RENAME_WHITEOUT: the whiteout is made before anything moves, so running out of
+        // inodes (ENOSPC) fails the whole rename, as shmem_whiteout does.
+        var whiteout: TmpfsDentry?
+        if r.flags.contains(.whiteout) {
+            let ownership = Permissions.ownershipForNewInode(
+                credentials, parent: oldOwnership,
+                mode: FileMode(.characterDevice, permissions: 0))
+            let inode = try makeInode(ownership, now, rdev: 0)
+            whiteout = TmpfsDentry(inode: inode, parent: r.oldParent, name: r.oldName.owned())
+        }
         if r.exchange, let target {
             oldDirectory.remove(r.oldName)
             newDirectory.remove(r.newName)
@@ -143,6 +153,7 @@ extension TmpfsFilesystem {
             let newName = r.newName.owned()
             newDirectory.insert(source, as: newName)
             source.placement.withLock { $0 = .init(parent: r.newParent, name: newName) }
+            if let whiteout { oldDirectory.insert(whiteout, as: whiteout.name) }
         }
         source.inode.touchChanged(now)
         r.oldParent.inode.touchModified(now)

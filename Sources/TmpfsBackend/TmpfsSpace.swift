@@ -11,6 +11,8 @@ final class TmpfsSpace: Sendable {
     private let usedPages = Atomic<Int>(0)
     private let lastInodeNumber = Atomic<UInt64>(0)
 
+    static let physicalPages = Int(TmpfsOptions.physicalMemory / 4096)
+
     init(options: TmpfsOptions) {
         inodeLimit = options.inodeLimit
         pageLimit = options.sizeLimit.map { Int(($0 / 4096) + ($0 % 4096 == 0 ? 0 : 1)) }
@@ -41,11 +43,16 @@ final class TmpfsSpace: Sendable {
         usedInodes.subtract(1, ordering: .relaxed)
     }
 
-    /// Takes `count` pages; false, with nothing taken, when they do not fit under size=.
+    /// Takes `count` pages; false, with nothing taken, when they do not fit under size=. An
+    /// unlimited tmpfs (size=0) still refuses more pages than the machine has memory: Linux
+    /// would grind into the OOM killer there, a library must answer ENOSPC instead.
     func takePages(_ count: Int) -> Bool {
         guard count > 0 else { return true }
+        let limit = pageLimit ?? TmpfsSpace.physicalPages
+        // Checked first so a huge request cannot overflow the counter.
+        guard count <= limit else { return false }
         let now = usedPages.add(count, ordering: .relaxed).newValue
-        if let limit = pageLimit, now > limit {
+        if now > limit {
             usedPages.subtract(count, ordering: .relaxed)
             return false
         }

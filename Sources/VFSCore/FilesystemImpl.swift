@@ -33,7 +33,9 @@ public protocol FilesystemImpl: AnyObject, Sendable {
     func makeLink(_ rp: ResolvingPath, name: Name, existing: VirtualDentry) throws(Errno)
     func unlink(_ rp: ResolvingPath, name: Name) throws(Errno)
     func removeDirectory(_ rp: ResolvingPath, name: Name) throws(Errno)
-    /// Both paths stand at their parents on the same mount.
+    /// Both paths stand at their parents on the same mount. With RENAME_WHITEOUT a file
+    /// system leaves a whiteout (a character device 0:0) at the old name, as overlayfs's
+    /// lower layers need; one that cannot answers EINVAL.
     func rename(
         from: ResolvingPath, name oldName: Name, to: ResolvingPath, name newName: Name,
         flags: RenameFlags

@@ -36,12 +36,9 @@ extension VirtualFilesystem {
     ) throws(Errno) {
         let known: RenameFlags = [.noReplace, .exchange, .whiteout]
         guard known.isSuperset(of: flags) else { throw .invalidArgument }
-        if flags.contains(.whiteout) && !flags.isDisjoint(with: [.noReplace, .exchange]) {
-            throw .invalidArgument
-        }
+        // Only whiteout with exchange is contradictory (Linux 6.18 accepts WHITEOUT|NOREPLACE).
+        if flags.contains(.whiteout) && flags.contains(.exchange) { throw .invalidArgument }
         if flags.contains(.exchange) && flags.contains(.noReplace) { throw .invalidArgument }
-        // Whiteouts exist for overlay file systems; none of ours makes them.
-        if flags.contains(.whiteout) { throw .invalidArgument }
 
         let from = try resolveParent(credentials, old)
         let to = try resolveParent(credentials, new)

@@ -137,6 +137,25 @@ import VFSCore
         try world.task.fs.writeFile("/t/f", contents: [])
     }
 
+    @Test func remountReadOnlyWithWriterIsBusy() throws {
+        // Linux 6.18: a file open O_WRONLY on the tmpfs: MS_REMOUNT|MS_RDONLY and
+        // MS_BIND|MS_REMOUNT|MS_RDONLY → EBUSY; with only a reader open → 0.
+        let world = try world()
+        try newTmpfs(world, at: "/t")
+        let writer = try world.task.openat(
+            Linux.AT_FDCWD, "/t/f", OpenOptions.writeOnly | OpenOptions.create, 0o644)
+        #expect(throws: Errno.resourceBusy) {
+            try world.task.mount(nil, "/t", nil, Linux.MS_REMOUNT | Linux.MS_RDONLY, nil)
+        }
+        #expect(throws: Errno.resourceBusy) {
+            try world.task.mount(
+                nil, "/t", nil, Linux.MS_BIND | Linux.MS_REMOUNT | Linux.MS_RDONLY, nil)
+        }
+        try world.task.close(writer)
+        _ = try world.task.openat(Linux.AT_FDCWD, "/t/f", OpenOptions.readOnly)
+        try world.task.mount(nil, "/t", nil, Linux.MS_REMOUNT | Linux.MS_RDONLY, nil)
+    }
+
     @Test func remountReplacesFlagsButKeepsAtime() throws {
         // Linux 6.18: mounted MS_NOATIME|MS_NOSUID (0x402), MS_REMOUNT|MS_RDONLY → 0x401
         // (nosuid gone, noatime kept); mounted MS_STRICTATIME, MS_REMOUNT|MS_RDONLY → 0x1.

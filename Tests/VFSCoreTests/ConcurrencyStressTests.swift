@@ -10,7 +10,8 @@ import VFSCore
 /// removals, stats, readdirs and I/O. Only errnos the operation can legitimately give are
 /// allowed. Afterwards, from a quiescent state, the tree must be consistent: link counts,
 /// readdir against lookup, no duplicate names, no leaked inodes. A failure names its seed;
-/// rerun with VFS_STRESS_SEED=<seed> to repeat the same operation streams.
+/// rerun with VFS_STRESS_SEED=<seed in hex, as printed> to repeat the same operation streams
+/// (the interleaving, and so the outcome, may still differ from run to run).
 @Suite struct ConcurrencyStressTests {
     static let threadCount = 4
     static let operationsPerThread = 3000
@@ -60,7 +61,7 @@ import VFSCore
 }
 
 /// A tiny, seedable generator (SplitMix64), so a failing run can be repeated.
-struct SplitMix64: RandomNumberGenerator {
+private struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
