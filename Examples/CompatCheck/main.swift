@@ -19,8 +19,10 @@ struct Step {
 }
 
 /// Runs a throwing VFS call and returns what the syscall would: the result, or -errno.
-func result(_ body: () throws(Errno) -> Int) -> Int {
-    do { return try body() } catch { return -Int(error.rawValue) }
+func result(_ body: () throws -> Int) -> Int {
+    do { return try body() } catch let error as Errno { return -Int(error.rawValue) } catch {
+        return -Int(Errno.ioError.rawValue)
+    }
 }
 
 /// Runs a Glibc call and returns the result, or -errno.
@@ -92,7 +94,8 @@ let steps: [Step] = [
 
 // The kernel side: a fresh scratch directory on the real tmpfs.
 var template = Array("/dev/shm/compat-check-XXXXXX".utf8CString)
-guard let scratchPointer = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress) }) else {
+guard let scratchPointer = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } })
+else {
     print("cannot create a scratch directory under /dev/shm")
     exit(1)
 }
@@ -106,7 +109,7 @@ let task = Task(kernel: kernel, namespace: kernel.vfs.makeNamespace(root: tmpfs,
 let previousUmask = umask(0)
 
 func describe(_ value: Int) -> String {
-    value >= 0 ? "\(value)" : "-\(Errno(rawValue: Int32(-value)))"
+    value >= 0 ? "\(value)" : "error \(-value) (\(Errno(rawValue: Int32(-value))))"
 }
 
 var differences = 0

@@ -16,11 +16,13 @@
 ///   inode (`TimeMark`; absolute times are not comparable); directory listings (sorted
 ///   names with d_type); data read; finally both trees as root (`TreeEntry`: the same fields,
 ///   contents, link targets, xattrs).
-/// - atime: Linux stamps it with a coarse clock, so where a tick hides a change, or where
-///   atime equals mtime in Linux but not in the VFS (relatime then decides differently),
-///   atime's movement is not compared for that interval (`StatRecord.accessWasStale`,
-///   `accessWasSettled`). mtime and ctime are exact: tmpfs has multigrain timestamps, so a
-///   change after a stat always shows.
+/// - Times: tmpfs has multigrain timestamps, so an inode's own change after a stat gets a
+///   fine-grained, visibly new time; but atime, and directory times copied from another inode
+///   (link, unlink, rename), come from CLOCK_REALTIME_COARSE. So the kernel executor waits,
+///   after each stat, until that clock is past the times it showed; then any later change
+///   shows. And where atime equals mtime in Linux but not in the VFS (a coarse atime in the
+///   tick of a fine mtime), relatime decides differently on the next read, so atime's
+///   movement is not compared for that interval (`StatRecord.accessWasStale`).
 /// - Not comparable, hence never generated: blocking calls (every open has O_NONBLOCK, so a
 ///   FIFO never blocks), inode numbers, absolute times, device numbers.
 ///
@@ -84,12 +86,16 @@ public enum Differential {
         check("uid", k.uid, v.uid) { "\($0)" }
         check("gid", k.gid, v.gid) { "\($0)" }
         check("blocks", k.blocks, v.blocks) { $0.map { "\($0)" } ?? "-" }
-        check("mtime", k.modificationTime, v.modificationTime) { $0.rawValue }
-        check("ctime", k.changeTime, v.changeTime) { $0.rawValue }
-        let atimeComparable =
-            k.accessWasStale == v.accessWasStale
-            && !(k.accessTime == .same && k.accessWasSettled == false)
-        if atimeComparable {
+        // A "same" from Linux proves nothing when the previous value was not yet behind its
+        // coarse clock (see `StatRecord.wasSettled`).
+        let unsettled = k.wasSettled == false
+        if !(unsettled && k.modificationTime == .same) {
+            check("mtime", k.modificationTime, v.modificationTime) { $0.rawValue }
+        }
+        if !(unsettled && k.changeTime == .same) {
+            check("ctime", k.changeTime, v.changeTime) { $0.rawValue }
+        }
+        if k.accessWasStale == v.accessWasStale && !(unsettled && k.accessTime == .same) {
             check("atime", k.accessTime, v.accessTime) { $0.rawValue }
         }
         return found

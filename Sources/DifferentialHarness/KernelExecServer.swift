@@ -60,6 +60,8 @@ public func runKernelExecServer(root: String, identity: Identity, umask mask: UI
         printError("vfs kernel-exec: cannot chroot into \(root): errno \(errno)")
         return 1
     }
+    // A write to a FIFO without readers must come back as EPIPE, not kill the child.
+    _ = signal(SIGPIPE, SIG_IGN)
     _ = umask(mode_t(mask))
     guard case .done = KernelExecutor.become(identity) else {
         printError("vfs kernel-exec: cannot become \(identity): errno \(errno)")

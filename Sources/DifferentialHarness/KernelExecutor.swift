@@ -232,13 +232,29 @@ final class KernelExecutor {
         var result = StatRecord(
             mode: info.st_mode, nlink: UInt64(info.st_nlink), size: Int64(info.st_size),
             uid: info.st_uid, gid: info.st_gid, blocks: isRegular ? Int64(info.st_blocks) : nil)
-        var coarse = timespec()
-        clock_gettime(CLOCK_REALTIME_COARSE, &coarse)
+        let access = Stamp(info.st_atim)
+        let modification = Stamp(info.st_mtim)
+        let change = Stamp(info.st_ctim)
+        let coarse = KernelExecutor.waitForCoarseClock(past: max(access, modification, change))
         times.mark(
-            &result, inode: UInt64(info.st_ino), access: Stamp(info.st_atim),
-            modification: Stamp(info.st_mtim), change: Stamp(info.st_ctim),
-            coarseNow: Stamp(coarse))
+            &result, inode: UInt64(info.st_ino), access: access, modification: modification,
+            change: change, coarseNow: coarse)
         return result
+    }
+
+    /// Waits (a tick at most, 1 ms at a time) until CLOCK_REALTIME_COARSE is past `latest`,
+    /// so that whatever changes the inode next, even with a coarse stamp, gets a new value.
+    /// Gives up at once for a time more than a second ahead. Returns the clock.
+    static func waitForCoarseClock(past latest: Stamp) -> Stamp {
+        var now = timespec()
+        for _ in 0..<100 {
+            clock_gettime(CLOCK_REALTIME_COARSE, &now)
+            let current = Stamp(now)
+            if latest < current || latest.seconds > current.seconds + 1 { return current }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&pause, nil)
+        }
+        return Stamp(now)
     }
 
     /// setgroups + setresgid + setresuid through libc, so that every thread changes (the

@@ -89,9 +89,13 @@ public struct StatRecord: Codable, Hashable, Sendable, CustomStringConvertible {
     /// later in the VFS; where the two sides disagree on this, atime's movement is not
     /// comparable until the next stat.
     public var accessWasStale: Bool?
-    /// Kernel only: at the previous stat, was atime older than the coarse clock? If not, an
-    /// atime update since may have written the same value, and "same" proves nothing.
-    public var accessWasSettled: Bool?
+    /// Kernel only: at the previous stat, were all three times older than the coarse clock?
+    /// Linux stamps many changes with CLOCK_REALTIME_COARSE (atime always; mtime and ctime of
+    /// a directory when link, unlink or rename copy them from another inode), so a change in
+    /// the same tick as the previous value can write the same value, and "same" proves
+    /// nothing. The kernel executor waits for the next tick after each stat, so this is false
+    /// only for times in the future.
+    public var wasSettled: Bool?
 
     public init(
         mode: UInt32, nlink: UInt64, size: Int64, uid: UInt32, gid: UInt32, blocks: Int64?,
@@ -151,11 +155,11 @@ struct TimeTracker {
             record.changeTime = previous.change == change ? .same : .changed
             record.accessWasStale =
                 previous.access <= previous.modification || previous.access <= previous.change
-            record.accessWasSettled = coarseNow == nil ? nil : previous.settled
+            record.wasSettled = coarseNow == nil ? nil : previous.settled
         }
         seen[inode] = Seen(
             access: access, modification: modification, change: change,
-            settled: coarseNow.map { access < $0 } ?? true)
+            settled: coarseNow.map { access < $0 && modification < $0 && change < $0 } ?? true)
     }
 }
 

@@ -135,17 +135,28 @@ public func soak(
     for seed in seeds {
         var generator = SequenceGenerator(seed: seed, identities: identities)
         let operations = generator.sequence(count: operationsPerSeed)
-        let report = try Differential.run(operations, configuration: configuration)
-        result.operationsRun += operations.count
-        guard let first = report.divergences.first else { continue }
-        var failure = SoakFailure(
-            seed: seed, configuration: configuration, divergence: first, operations: operations,
-            transcript: report.render())
-        if shrink {
-            var shrinker = Shrinker(configuration: configuration)
-            let (minimal, minimalReport) = try shrinker.shrink(operations)
-            failure.operations = minimal
-            failure.transcript = minimalReport.render()
+        var failure: SoakFailure
+        do {
+            let report = try Differential.run(operations, configuration: configuration)
+            result.operationsRun += operations.count
+            guard let first = report.divergences.first else { continue }
+            failure = SoakFailure(
+                seed: seed, configuration: configuration, divergence: first,
+                operations: operations, transcript: report.render())
+            if shrink {
+                var shrinker = Shrinker(configuration: configuration)
+                let (minimal, minimalReport) = try shrinker.shrink(operations)
+                failure.operations = minimal
+                failure.transcript = minimalReport.render()
+            }
+        } catch {
+            // A harness failure (the kernel child died, say) is reported like a divergence,
+            // and the soak goes on with the next seed.
+            failure = SoakFailure(
+                seed: seed, configuration: configuration,
+                divergence: Divergence(
+                    step: nil, operation: nil, field: "harness", kernel: "\(error)", vfs: ""),
+                operations: operations, transcript: "")
         }
         progress?(failure)
         result.failures.append(failure)

@@ -110,7 +110,10 @@ public final class FileLockTable: Sendable {
     {
         let filesystem = description.location.mount.filesystem
         let stat = try description.stat(mask: [.ino, .size])
-        return (FileKey(filesystem: ObjectIdentifier(filesystem), inode: stat.inode), filesystem, stat.size)
+        return (
+            FileKey(filesystem: ObjectIdentifier(filesystem), inode: stat.inode), filesystem,
+            stat.size
+        )
     }
 
     // MARK: - Record locks
@@ -135,7 +138,8 @@ public final class FileLockTable: Sendable {
                     {
                         guard wait else { throw Errno.resourceTemporarilyUnavailable }
                         if case .process(let pid) = request.owner {
-                            if FileLockTable.wouldDeadlock(pid, behind: blocker.owner, state.waits) {
+                            if FileLockTable.wouldDeadlock(pid, behind: blocker.owner, state.waits)
+                            {
                                 throw Errno.deadlock
                             }
                             state.lastToken += 1
@@ -166,7 +170,7 @@ public final class FileLockTable: Sendable {
             state.withLock { (state, _) -> RecordLock? in
                 guard let records = state.files[file.key]?.records else { return nil }
                 if request.type == Linux.F_UNLCK {
-                    return nil
+                    return records.first { $0.owner == request.owner && $0.overlaps(request) }
                 }
                 return records.first { request.conflicts(with: $0) }
             }
@@ -207,10 +211,15 @@ public final class FileLockTable: Sendable {
             }
             // start > request.start ≥ 0 and end < request.end ≤ Int64.max: neither wraps.
             if lock.start < request.start {
-                mine.append(RecordLock(owner: lock.owner, type: lock.type, start: lock.start, end: request.start - 1))
+                mine.append(
+                    RecordLock(
+                        owner: lock.owner, type: lock.type, start: lock.start,
+                        end: request.start - 1))
             }
             if lock.end > request.end {
-                mine.append(RecordLock(owner: lock.owner, type: lock.type, start: request.end + 1, end: lock.end))
+                mine.append(
+                    RecordLock(
+                        owner: lock.owner, type: lock.type, start: request.end + 1, end: lock.end))
             }
         }
         if request.type != Linux.F_UNLCK { mine.append(request) }
@@ -218,14 +227,14 @@ public final class FileLockTable: Sendable {
         var merged: [RecordLock] = []
         for lock in mine {
             // Compare with "start - 1" (start ≥ 0), never "end + 1", which wraps at Int64.max.
-            if let last = merged.last, last.type == lock.type, last.end >= lock.start - 1, false {
+            if let last = merged.last, last.type == lock.type, last.end >= lock.start - 1 {
                 merged[merged.count - 1].end = max(last.end, lock.end)
             } else {
                 merged.append(lock)
             }
         }
         locks.records.removeAll { $0.owner == request.owner }
-        locks.records.insert(contentsOf: merged, at: position ?? 0)
+        locks.records.insert(contentsOf: merged, at: position ?? locks.records.endIndex)
 
         switch request.owner {
         case .process(let pid):
@@ -256,8 +265,10 @@ public final class FileLockTable: Sendable {
                 if var locks = state.files[file.key],
                     let index = locks.flocks.firstIndex(where: { $0.owner == id })
                 {
-                    if type != Linux.F_UNLCK && locks.flocks[index].exclusive == exclusive { return }
-                    if type == Linux.F_UNLCK { locks.flocks.remove(at: index) }
+                    if type != Linux.F_UNLCK && locks.flocks[index].exclusive == exclusive {
+                        return
+                    }
+                    locks.flocks.remove(at: index)
                     store(locks, file.key, &state)
                     waiter.broadcast()
                 }
@@ -290,7 +301,9 @@ public final class FileLockTable: Sendable {
                 guard state.processFiles[process]?.contains(file.key) == true else { return }
                 removeRecords(ownedBy: .process(process), on: file.key, &state)
                 state.processFiles[process]?.remove(file.key)
-                if state.processFiles[process]?.isEmpty == true { state.processFiles[process] = nil }
+                if state.processFiles[process]?.isEmpty == true {
+                    state.processFiles[process] = nil
+                }
                 waiter.broadcast()
             }
         }
@@ -338,7 +351,7 @@ public final class FileLockTable: Sendable {
         _ state: inout State
     ) {
         if state.descriptionFiles[id] == nil {
-            _ = description
+            description.onRelease { [weak self] in self?.released(id) }
         }
         state.descriptionFiles[id, default: []].insert(key)
     }

@@ -36,11 +36,13 @@ extension Task {
     public func pread64(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64)
         throws(Errno) -> Int
     {
-        try files.get(fd).read(into: buffer, at: offset)
+        // ksys_pread64 rejects a negative offset before it looks the descriptor up.
+        guard offset >= 0 else { throw .invalidArgument }
+        return try files.get(fd).read(into: buffer, at: offset)
     }
 
     public func pread64(_ fd: Int32, count: Int, _ offset: Int64) throws(Errno) -> [UInt8] {
-        guard count >= 0 else { throw .invalidArgument }
+        guard count >= 0, offset >= 0 else { throw .invalidArgument }
         let description = try files.get(fd)
         return try Task.filling(count) { (buffer, done) throws(Errno) in
             try description.read(into: buffer, at: offset + Int64(done))
@@ -51,10 +53,13 @@ extension Task {
     public func pwrite64(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ offset: Int64)
         throws(Errno) -> Int
     {
-        try files.get(fd).write(from: buffer, at: offset, credentials: credentials)
+        // ksys_pwrite64 rejects a negative offset before it looks the descriptor up.
+        guard offset >= 0 else { throw .invalidArgument }
+        return try files.get(fd).write(from: buffer, at: offset, credentials: credentials)
     }
 
     public func pwrite64(_ fd: Int32, _ bytes: [UInt8], _ offset: Int64) throws(Errno) -> Int {
+        guard offset >= 0 else { throw .invalidArgument }
         let description = try files.get(fd)
         let credentials = self.credentials
         let outcome = bytes.withUnsafeBytes { buffer in
@@ -70,9 +75,10 @@ extension Task {
     public func readv(_ fd: Int32, _ buffers: [UnsafeMutableRawBufferPointer], offset: Int64? = nil)
         throws(Errno) -> Int
     {
-        guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
-        let description = try files.get(fd)
+        // do_preadv: a negative offset first, then the descriptor, then the vector.
         if let offset, offset < 0 { throw .invalidArgument }
+        let description = try files.get(fd)
+        guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
         var total = 0
         for buffer in buffers where buffer.count > 0 {
             let count: Int
@@ -96,9 +102,9 @@ extension Task {
     public func writev(_ fd: Int32, _ buffers: [UnsafeRawBufferPointer], offset: Int64? = nil)
         throws(Errno) -> Int
     {
-        guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
-        let description = try files.get(fd)
         if let offset, offset < 0 { throw .invalidArgument }
+        let description = try files.get(fd)
+        guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
         var total = 0
         for buffer in buffers where buffer.count > 0 {
             let count: Int
@@ -122,9 +128,11 @@ extension Task {
     /// UIO_MAXIOV.
     public static let maxIOVectors = 1024
 
-    /// lseek(2). EINVAL for an unknown whence.
+    /// lseek(2). EBADF for an O_PATH descriptor (fdget_pos skips them) before EINVAL for an
+    /// unknown whence.
     public func lseek(_ fd: Int32, _ offset: Int64, _ whence: Int32) throws(Errno) -> Int64 {
         let description = try files.get(fd)
+        guard !description.isPathOnly else { throw .badFileDescriptor }
         guard let whence = SeekWhence(rawValue: whence) else { throw .invalidArgument }
         return try description.seek(offset, whence: whence)
     }

@@ -22,7 +22,8 @@ public struct LinuxFlock: Sendable, Hashable {
     /// The owner F_GETLK reports (-1 for an OFD lock); must be 0 for the F_OFD_* commands.
     public var pid: Int32
 
-    public init(type: Int16, whence: Int16 = 0, start: Int64 = 0, length: Int64 = 0, pid: Int32 = 0) {
+    public init(type: Int16, whence: Int16 = 0, start: Int64 = 0, length: Int64 = 0, pid: Int32 = 0)
+    {
         self.type = type
         self.whence = whence
         self.start = start
@@ -111,6 +112,15 @@ extension Task {
         if !testing {
             let wait = command == Linux.F_SETLKW || command == Linux.F_OFD_SETLKW
             try kernel.locks.setRecordLock(request, on: description, wait: wait)
+            // A close of `fd` racing with the call (say, while F_SETLKW slept) has already
+            // dropped the process's locks; one set after it would outlive every descriptor.
+            // Linux's fcntl_setlk undoes it and fails with EBADF.
+            if !ofd && lock.type != Linux.F_UNLCK && (try? files.get(fd)) !== description {
+                var undo = request
+                undo.type = Linux.F_UNLCK
+                try? kernel.locks.setRecordLock(undo, on: description, wait: false)
+                throw .badFileDescriptor
+            }
             return
         }
         guard let held = try kernel.locks.testRecordLock(request, on: description) else {

@@ -36,6 +36,9 @@ extension Task {
         throws(Errno) -> Int32
     {
         var flags = flags & Task.validOpenFlags
+        // build_open_how: "O_PATH beats everything else" (O_TMPFILE, O_CREAT... are dropped
+        // before any check, so O_PATH|O_TMPFILE opens the path like O_PATH|O_DIRECTORY).
+        if flags & OpenOptions.pathOnly != 0 { flags &= Task.pathOnlyFlags }
         flags |= OpenOptions.largeFile
         // The mode only matters when creating; other bits are dropped, not rejected.
         let mode = flags & (OpenOptions.create | OpenOptions.temporaryFile) != 0 ? mode & 0o7777 : 0
@@ -84,7 +87,14 @@ extension Task {
     private func openFile(
         _ dirfd: Int32, _ path: PathArgument, flags: Int32, mode: UInt32, resolve: ResolveFlags
     ) throws(Errno) -> Int32 {
-        // __O_TMPFILE must come with O_DIRECTORY and without O_CREAT, and for writing.
+        // build_open_flags, before the dirfd or the path is looked at: O_CREAT|O_DIRECTORY is
+        // EINVAL (Linux 6.4+), then __O_TMPFILE must come with O_DIRECTORY and without
+        // O_CREAT, and for writing.
+        if flags & (OpenOptions.create | OpenOptions.directory)
+            == OpenOptions.create | OpenOptions.directory
+        {
+            throw .invalidArgument
+        }
         let rawTemporary: Int32 = 0o20000000
         if flags & rawTemporary != 0 {
             let mask = rawTemporary | OpenOptions.directory | OpenOptions.create

@@ -175,8 +175,36 @@ extension Task {
             throw .invalidArgument
         }
         let old = try operation(olddirfd, oldpath.get())
-        let new = try operation(newdirfd, newpath.get())
+        let new: PathOperation
+        do {
+            new = try operation(newdirfd, newpath.get())
+        } catch {
+            // do_renameat2 walks to the old name's parent (filename_parentat) before it looks
+            // at the new name at all: its lookup errors come first.
+            try checkParentLookup(old)
+            throw error
+        }
         try vfs.rename(credentials, from: old, to: new, flags: RenameFlags(rawValue: flags))
+    }
+
+    /// The errors `filename_parentat` would give for `operation`: the walk through every
+    /// component but the last, with search permission on the directory the last one is in.
+    /// Walks "<all but the last component>/." (a path of only slashes has nothing to walk).
+    private func checkParentLookup(_ operation: PathOperation) throws(Errno) {
+        var bytes = operation.path
+        while bytes.count > 1 && bytes.last == 0x2F { bytes.removeLast() }
+        if bytes == [0x2F] { return }
+        if let slash = bytes.lastIndex(of: 0x2F) {
+            bytes.removeSubrange((slash + 1)...)
+        } else {
+            bytes.removeAll()
+        }
+        bytes.append(0x2E)
+        var parent = operation
+        parent.path = bytes
+        parent.followFinalSymlink = true
+        parent.allowEmptyPath = false
+        _ = try vfs.getDentry(credentials, parent)
     }
 
     // MARK: - link, symlink, readlink

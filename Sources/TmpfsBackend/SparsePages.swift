@@ -154,6 +154,14 @@ struct SparsePages: Sendable {
         let needed = missingPages(in: range)
         if needed > 0 {
             guard reservePages(needed) else { throw .noSpace }
+        }
+        // shmem_get_folio with SGP_FALLOC initializes a folio an earlier fallocate left not
+        // uptodate ("lest undo on failure cancel our earlier guarantee"): it becomes data
+        // (verified: fallocate 0..4096 then 0..8192 gives SEEK_DATA 0, SEEK_HOLE 4096).
+        for index in existingPages(in: range) {
+            pages[index]?.isUnwrittenPreallocation = false
+        }
+        if needed > 0 {
             for index in range where pages[index] == nil {
                 let page = Page()
                 page.isUnwrittenPreallocation = true

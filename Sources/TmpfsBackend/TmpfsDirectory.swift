@@ -2,10 +2,13 @@ import VFSCore
 
 /// A directory's entries, in a form that keeps readdir stable while entries come and go.
 ///
-/// Every entry gets a sequence number when it is linked in, and numbers only grow, so a reader
-/// that remembers "next number to return" never misses an entry present for its whole read and
-/// never sees one twice: the role tmpfs's cursor dentries (and later its offset map) play in
-/// Linux. Removal leaves a tombstone in the ordered list, compacted when half are tombstones.
+/// Every entry gets a sequence number when it is linked in (Linux's simple_offset offset,
+/// from 2 up), and numbers only grow. Readers go newest first, as Linux 6.18's tmpfs does, and
+/// a position means "the entries below this number": a reader never misses an entry present
+/// for its whole read and never sees one twice, and entries made after it has started are
+/// above its position, so it never sees them (Linux: getdents after the end, or in the middle,
+/// does not show files created since; a rewind does). Removal leaves a tombstone in the
+/// ordered list, compacted when half are tombstones.
 ///
 /// Guarded by `lock`: lookups and readdir take it shared; changes take it exclusively. Lock
 /// order: a directory's lock comes before the locks of entries inside it (ancestors first).
@@ -59,19 +62,39 @@ final class TmpfsDirectory: @unchecked Sendable {
         return entry.dentry
     }
 
-    /// Entries whose sequence is at least `from`, in order, while `body` returns true. Returns
-    /// the sequence to resume from. Call with `lock` held (shared is enough).
-    func forEach(from: Int64, _ body: (Int64, TmpfsDentry) -> Bool) -> Int64 {
-        var index = position(of: from) ?? order.count
-        var resume = max(from, 2)
-        while index < order.count {
-            let slot = order[index]
-            index += 1
-            guard let dentry = slot.dentry else { continue }
-            if !body(slot.sequence, dentry) { return slot.sequence }
-            resume = slot.sequence + 1
+    /// Linux's DIR_OFFSET_EOD (INT32_MAX): the position after the oldest entry.
+    static let endOfDirectory = Int64(Int32.max)
+
+    /// Live entries whose sequence is below `bound`, newest first, while `body` accepts them.
+    /// `body` gets each entry's d_off: one past the sequence of the next older entry (the
+    /// position that finds it), or `endOfDirectory` after the oldest. Returns the position to
+    /// resume from. Call with `lock` held (shared is enough).
+    func forEachNewestFirst(below bound: Int64, _ body: (Int64, TmpfsDentry) -> Bool) -> Int64 {
+        var next = liveEntry(before: position(of: bound) ?? order.count)
+        while let (index, dentry) = next {
+            let older = liveEntry(before: index)
+            let offset = older.map { order[$0.index].sequence + 1 } ?? TmpfsDirectory.endOfDirectory
+            if !body(offset, dentry) { return order[index].sequence + 1 }
+            next = older
         }
-        return max(resume, nextSequence)
+        return TmpfsDirectory.endOfDirectory
+    }
+
+    /// d_off of `..`: the position that finds the newest entry, or the end when empty.
+    /// Call with `lock` held (shared is enough).
+    var positionOfNewest: Int64 {
+        liveEntry(before: order.count).map { order[$0.index].sequence + 1 }
+            ?? TmpfsDirectory.endOfDirectory
+    }
+
+    /// The newest live entry at an index below `end`.
+    private func liveEntry(before end: Int) -> (index: Int, dentry: TmpfsDentry)? {
+        var index = end - 1
+        while index >= 0 {
+            if let dentry = order[index].dentry { return (index, dentry) }
+            index -= 1
+        }
+        return nil
     }
 
     /// All entries, for tearing the tree down.

@@ -14,11 +14,14 @@ extension TmpfsFilesystem {
         switch inode.type {
         case .regular:
             guard let data = inode.data else { throw .invalidArgument }
-            return TmpfsRegularFile(inode: inode, data: data, mount: location.mount, filesystem: self)
+            return TmpfsRegularFile(
+                inode: inode, data: data, mount: location.mount, filesystem: self,
+                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
         case .directory:
             guard let directory = inode.directory else { throw .notDirectory }
             return TmpfsDirectoryFile(
-                dentry: dentry, directory: directory, mount: location.mount, filesystem: self)
+                dentry: dentry, directory: directory, mount: location.mount, filesystem: self,
+                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
         case .symlink:
             throw .tooManySymbolicLinkLevels
         case .fifo:

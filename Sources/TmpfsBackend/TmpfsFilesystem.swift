@@ -95,13 +95,25 @@ public final class TmpfsFilesystem: FilesystemImpl, @unchecked Sendable {
                 current = parent
                 continue
             }
-            let name = try rp.componentName()
+            let name: Name
+            do {
+                name = try rp.componentName()
+            } catch {
+                // lookup_slow: a removed directory is ENOENT before shmem's lookup can find
+                // the name too long.
+                if directory.lock.withReadLock({ directory.isRemoved }) {
+                    throw .noSuchFileOrDirectory
+                }
+                throw error
+            }
             let found = directory.lock.withReadLock { directory.lookup(name) }
             guard let child = found else { throw .noSuchFileOrDirectory }
             if child.isSymlink && rp.shouldFollowSymlink {
-                if try rp.handleSymlink(target: child.inode.symlinkTarget) {
-                    return .absoluteSymlink
-                }
+                let absolute = try rp.handleSymlink(target: child.inode.symlinkTarget)
+                // pick_link touches the link's atime (relatime rules) each time a walk
+                // follows it, once the ELOOP count has let it through.
+                child.inode.touchAccessed(now(), mountFlags: rp.mount.flags)
+                if absolute { return .absoluteSymlink }
                 continue
             }
             rp.advance(to: child)

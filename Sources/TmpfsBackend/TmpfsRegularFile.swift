@@ -1,3 +1,4 @@
+import Synchronization
 import VFSCore
 
 /// An open tmpfs regular file: positional I/O on the inode's sparse pages.
@@ -9,12 +10,22 @@ final class TmpfsRegularFile: FileDescriptionImpl {
     let data: ReadWriteProtected<SparsePages>
     let mount: Mount
     let filesystem: TmpfsFilesystem
+    /// O_NOATIME, from open or F_SETFL: reads leave atime alone (file_accessed).
+    let noAccessTime: Atomic<Bool>
 
-    init(inode: TmpfsInode, data: ReadWriteProtected<SparsePages>, mount: Mount, filesystem: TmpfsFilesystem) {
+    init(
+        inode: TmpfsInode, data: ReadWriteProtected<SparsePages>, mount: Mount,
+        filesystem: TmpfsFilesystem, noAccessTime: Bool = false
+    ) {
         self.inode = inode
         self.data = data
         self.mount = mount
         self.filesystem = filesystem
+        self.noAccessTime = Atomic(noAccessTime)
+    }
+
+    func statusFlagsChanged(_ flags: Int32) {
+        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
     }
 
     /// Every read stamps atime under the mount's atime rules, even one that transfers nothing
@@ -25,7 +36,9 @@ final class TmpfsRegularFile: FileDescriptionImpl {
         let count = try data.read { (pages) throws(Errno) -> Int in
             try pages.read(into: buffer, at: offset)
         }
-        inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        if !noAccessTime.load(ordering: .relaxed) {
+            inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        }
         return count
     }
 
@@ -99,12 +112,22 @@ final class TmpfsDirectoryFile: FileDescriptionImpl {
     let directory: TmpfsDirectory
     let mount: Mount
     let filesystem: TmpfsFilesystem
+    /// O_NOATIME, from open or F_SETFL: getdents leaves atime alone (file_accessed).
+    let noAccessTime: Atomic<Bool>
 
-    init(dentry: TmpfsDentry, directory: TmpfsDirectory, mount: Mount, filesystem: TmpfsFilesystem) {
+    init(
+        dentry: TmpfsDentry, directory: TmpfsDirectory, mount: Mount,
+        filesystem: TmpfsFilesystem, noAccessTime: Bool = false
+    ) {
         self.dentry = dentry
         self.directory = directory
         self.mount = mount
         self.filesystem = filesystem
+        self.noAccessTime = Atomic(noAccessTime)
+    }
+
+    func statusFlagsChanged(_ flags: Int32) {
+        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
@@ -121,8 +144,11 @@ final class TmpfsDirectoryFile: FileDescriptionImpl {
     private static let dot = Name(unchecked: [0x2E][...])
     private static let dotDot = Name(unchecked: [0x2E, 0x2E][...])
 
-    /// Positions: 0 is `.`, 1 is `..`, then each entry's sequence number. A removed
-    /// directory reads as ENOENT, as Linux's `iterate_dir` answers.
+    /// Positions, as Linux 6.18's tmpfs (simple_offset) has them: 0 is `.`, 1 is `..`, 2 is
+    /// the newest entry, any other number N the newest entry whose sequence is below N, and
+    /// `TmpfsDirectory.endOfDirectory` (INT32_MAX) the end, which is where reading the last
+    /// entry leaves the offset. A removed directory reads as ENOENT, as Linux's `iterate_dir`
+    /// answers.
     func readDirectory(from position: Int64, _ emit: (DirectoryEntry) -> Bool) throws(Errno)
         -> Int64
     {
@@ -138,20 +164,25 @@ final class TmpfsDirectoryFile: FileDescriptionImpl {
             }
             if position == 1 {
                 let parent = dentry.parent ?? dentry
+                let next = directory.positionOfNewest
                 let entry = DirectoryEntry(
                     name: Self.dotDot, type: .directory, inode: parent.inode.number,
-                    nextOffset: 2)
+                    nextOffset: next)
                 guard emit(entry) else { return 1 }
-                position = 2
+                position = next
             }
-            return directory.forEach(from: position) { sequence, child in
+            if position == TmpfsDirectory.endOfDirectory { return position }
+            return directory.forEachNewestFirst(below: position == 2 ? Int64.max : position) {
+                offset, child in
                 emit(
                     DirectoryEntry(
                         name: child.name, type: child.fileType, inode: child.inode.number,
-                        nextOffset: sequence + 1))
+                        nextOffset: offset))
             }
         }
-        dentry.inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        if !noAccessTime.load(ordering: .relaxed) {
+            dentry.inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        }
         return resume
     }
 }

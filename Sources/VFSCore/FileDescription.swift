@@ -98,9 +98,12 @@ public final class FileDescription: @unchecked Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno)
         -> Int
     {
-        guard isReadable else { throw .badFileDescriptor }
-        guard impl.isSeekable else { throw .illegalSeek }
+        // ksys_pread64's order: EINVAL for a negative offset, EBADF for O_PATH, ESPIPE
+        // without FMODE_PREAD, then vfs_read's EBADF without FMODE_READ.
         guard offset >= 0 else { throw .invalidArgument }
+        guard !isPathOnly else { throw .badFileDescriptor }
+        guard impl.isSeekable else { throw .illegalSeek }
+        guard isReadable else { throw .badFileDescriptor }
         return try impl.read(into: clamp(buffer), at: offset)
     }
 
@@ -127,9 +130,11 @@ public final class FileDescription: @unchecked Sendable {
     public func write(
         from buffer: UnsafeRawBufferPointer, at offset: Int64, credentials: Credentials
     ) throws(Errno) -> Int {
-        guard isWritable else { throw .badFileDescriptor }
-        guard impl.isSeekable else { throw .illegalSeek }
+        // ksys_pwrite64's order, as for pread64.
         guard offset >= 0 else { throw .invalidArgument }
+        guard !isPathOnly else { throw .badFileDescriptor }
+        guard impl.isSeekable else { throw .illegalSeek }
+        guard isWritable else { throw .badFileDescriptor }
         return try impl.write(
             from: clamp(buffer), at: offset, append: appends, credentials: credentials
         ).count

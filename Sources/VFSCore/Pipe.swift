@@ -161,12 +161,16 @@ public final class PipeFile: FileDescriptionImpl {
 
     /// Opens an end of `pipe`; for a FIFO this may wait for the other end (see `Pipe.open`).
     public init(pipe: Pipe, options: OpenOptions, isFIFO: Bool) throws(Errno) {
+        // Register the end before initializing anything: when `open` refuses (ENXIO for a
+        // writer without readers), no property is set, so `deinit` does not run and does not
+        // unregister an end that was never registered.
+        try pipe.open(
+            reading: options.isReadable, writing: options.isWritable,
+            nonBlocking: options.isNonBlocking, isFIFO: isFIFO)
         self.pipe = pipe
         self.reading = options.isReadable
         self.writing = options.isWritable
         self.nonBlockingFlag = Mutex(options.isNonBlocking)
-        try pipe.open(
-            reading: reading, writing: writing, nonBlocking: options.isNonBlocking, isFIFO: isFIFO)
     }
 
     public var isSeekable: Bool { false }
@@ -189,8 +193,7 @@ public final class PipeFile: FileDescriptionImpl {
         return (count, offset)
     }
 
-    /// The end closes when this object goes: after the description's last reference, or at
-    /// once if the open failed after the end was registered.
+    /// The end closes when this object goes: after the description's last reference.
     deinit {
         pipe.close(reading: reading, writing: writing)
     }

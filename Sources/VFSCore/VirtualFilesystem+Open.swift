@@ -46,12 +46,14 @@ extension VirtualFilesystem {
         }
         var rp = try resolveParent(credentials, operation)
         while true {
-            if rp.mustBeDirectory { throw .isDirectory }
             guard case .name(let name) = rp.finalComponent() else {
-                // `.`, `..` or `/` names an existing directory.
+                // `.`, `..` or `/` names an existing directory; do_open answers O_EXCL first,
+                // even with a trailing slash ("./" with O_CREAT|O_EXCL is EEXIST on 6.18).
                 if options.isExclusive { throw .fileExists }
                 throw .isDirectory
             }
+            // open_last_lookups: O_CREAT on a name with a trailing slash is EISDIR.
+            if rp.mustBeDirectory { throw .isDirectory }
             try name.checkLength()
             let fileMode = FileMode(.regular, permissions: mode & 0o7777)
             switch try rp.mount.filesystem.openOrCreate(

@@ -28,12 +28,12 @@ import Testing
         var kernel = StatRecord(mode: 0o100644, nlink: 1, size: 0, uid: 0, gid: 0, blocks: 0,
                                 accessTime: .same, modificationTime: .same, changeTime: .same)
         kernel.accessWasStale = false
-        kernel.accessWasSettled = false
+        kernel.wasSettled = false
         var vfs = kernel
         vfs.accessTime = .changed
-        vfs.accessWasSettled = nil
+        vfs.wasSettled = nil
         #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).isEmpty)
-        kernel.accessWasSettled = true
+        kernel.wasSettled = true
         #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).count == 1)
         kernel.accessWasStale = true
         #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).isEmpty)

@@ -39,7 +39,8 @@ func fcntlLock(
 }
 
 /// F_GETLK as `task` for a write lock over [start, start + length).
-func lockConflict(_ task: Syscalls.Task, _ fd: Int32, start: Int64 = 0, length: Int64 = 0) throws(Errno)
+func lockConflict(_ task: Syscalls.Task, _ fd: Int32, start: Int64 = 0, length: Int64 = 0)
+    throws(Errno)
     -> LinuxFlock
 {
     try fcntlLock(task, fd, Linux.F_GETLK, Linux.F_WRLCK, start: start, length: length)
@@ -55,7 +56,8 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
 
     @Test func flockStructLayoutMatchesX86_64() {
         // offsetof on x86-64 glibc: l_type 0, l_whence 2, l_start 8, l_len 16, l_pid 24; size 32.
-        let lock = LinuxFlock(type: 1, whence: 2, start: 0x0102_0304_0506_0708, length: -2, pid: 0x1234)
+        let lock = LinuxFlock(
+            type: 1, whence: 2, start: 0x0102_0304_0506_0708, length: -2, pid: 0x1234)
         let bytes = lock.bytes
         #expect(bytes.count == 32)
         #expect(Array(bytes[0..<4]) == [1, 0, 2, 0])
@@ -166,8 +168,12 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: 0, length: 10)
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_RDLCK, start: 6, length: 1)
         #expect(try lockConflict(w.b, fb) == heldLock(Linux.F_WRLCK, 0, 6, pid: w.a.id))
-        #expect(try lockConflict(w.b, fb, start: 6, length: 1) == heldLock(Linux.F_RDLCK, 6, 1, pid: w.a.id))
-        #expect(try lockConflict(w.b, fb, start: 7, length: 1) == heldLock(Linux.F_WRLCK, 7, 3, pid: w.a.id))
+        #expect(
+            try lockConflict(w.b, fb, start: 6, length: 1)
+                == heldLock(Linux.F_RDLCK, 6, 1, pid: w.a.id))
+        #expect(
+            try lockConflict(w.b, fb, start: 7, length: 1)
+                == heldLock(Linux.F_WRLCK, 7, 3, pid: w.a.id))
         try fcntlLock(w.b, fb, Linux.F_SETLK, Linux.F_RDLCK, start: 6, length: 1)
     }
 
@@ -178,7 +184,9 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK)
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_UNLCK, start: 3, length: 2)
         try fcntlLock(w.b, fb, Linux.F_SETLK, Linux.F_WRLCK, start: 3, length: 2)
-        #expect(try lockConflict(w.b, fb, start: 0, length: 3) == heldLock(Linux.F_WRLCK, 0, 3, pid: w.a.id))
+        #expect(
+            try lockConflict(w.b, fb, start: 0, length: 3)
+                == heldLock(Linux.F_WRLCK, 0, 3, pid: w.a.id))
         #expect(try lockConflict(w.b, fb, start: 5) == heldLock(Linux.F_WRLCK, 5, 0, pid: w.a.id))
     }
 
@@ -211,7 +219,8 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         let fa = try w.a.open("/f", lockRDWR)
         let fb = try w.b.open("/f", lockRDWR)
         _ = try w.a.lseek(fa, 4, Linux.SEEK_SET)
-        try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: -2, length: 3, whence: Linux.SEEK_CUR)
+        try fcntlLock(
+            w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: -2, length: 3, whence: Linux.SEEK_CUR)
         #expect(try lockConflict(w.b, fb) == heldLock(Linux.F_WRLCK, 2, 3, pid: w.a.id))
     }
 
@@ -237,7 +246,8 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         let w = try LockWorld()
         let fa = try w.a.open("/f", lockRDWR)
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max, length: 1)
-        try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max - 10, whence: Linux.SEEK_END)
+        try fcntlLock(
+            w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max - 10, whence: Linux.SEEK_END)
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: 1, length: Int64.max)
         let fb = try w.b.open("/f", lockRDWR)
         #expect(try lockConflict(w.b, fb) == heldLock(Linux.F_WRLCK, 1, 0, pid: w.a.id))
@@ -251,7 +261,8 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
             try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max, length: 2)
         }
         #expect(throws: Errno.overflow) {
-            try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max, whence: Linux.SEEK_END)
+            try fcntlLock(
+                w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: Int64.max, whence: Linux.SEEK_END)
         }
         #expect(throws: Errno.overflow) {
             try fcntlLock(w.a, fa, Linux.F_SETLK, 7, start: Int64.max, length: 2)
@@ -285,7 +296,9 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         #expect(throws: Errno.invalidArgument) { try fcntlLock(w.a, fa, Linux.F_SETLK, 7) }
         #expect(throws: Errno.invalidArgument) { try fcntlLock(w.a, fa, 99, Linux.F_WRLCK) }
         // F_GETLK takes only F_RDLCK and F_WRLCK.
-        #expect(throws: Errno.invalidArgument) { try fcntlLock(w.a, fa, Linux.F_GETLK, Linux.F_UNLCK) }
+        #expect(throws: Errno.invalidArgument) {
+            try fcntlLock(w.a, fa, Linux.F_GETLK, Linux.F_UNLCK)
+        }
         #expect(throws: Errno.invalidArgument) { try fcntlLock(w.a, fa, Linux.F_GETLK, 7) }
     }
 
@@ -295,8 +308,12 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
         let w = try LockWorld()
         let ro = try w.a.open("/f", OpenOptions.readOnly)
         let wo = try w.a.open("/f", OpenOptions.writeOnly)
-        #expect(throws: Errno.badFileDescriptor) { try fcntlLock(w.a, ro, Linux.F_SETLK, Linux.F_WRLCK) }
-        #expect(throws: Errno.badFileDescriptor) { try fcntlLock(w.a, wo, Linux.F_SETLKW, Linux.F_RDLCK) }
+        #expect(throws: Errno.badFileDescriptor) {
+            try fcntlLock(w.a, ro, Linux.F_SETLK, Linux.F_WRLCK)
+        }
+        #expect(throws: Errno.badFileDescriptor) {
+            try fcntlLock(w.a, wo, Linux.F_SETLKW, Linux.F_RDLCK)
+        }
         #expect(throws: Errno.badFileDescriptor) {
             try fcntlLock(w.a, ro, Linux.F_OFD_SETLK, Linux.F_WRLCK, pid: 5)
         }
@@ -307,8 +324,12 @@ func heldLock(_ type: Int16, _ start: Int64, _ length: Int64, pid: Int32) -> Lin
     @Test func closedOrPathOnlyDescriptorIsEBADF() throws {
         let w = try LockWorld()
         let path = try w.a.open("/f", OpenOptions.pathOnly)
-        #expect(throws: Errno.badFileDescriptor) { try fcntlLock(w.a, path, Linux.F_GETLK, Linux.F_RDLCK) }
-        #expect(throws: Errno.badFileDescriptor) { try fcntlLock(w.a, 99, Linux.F_SETLK, Linux.F_RDLCK) }
+        #expect(throws: Errno.badFileDescriptor) {
+            try fcntlLock(w.a, path, Linux.F_GETLK, Linux.F_RDLCK)
+        }
+        #expect(throws: Errno.badFileDescriptor) {
+            try fcntlLock(w.a, 99, Linux.F_SETLK, Linux.F_RDLCK)
+        }
     }
 
     // MARK: - Release

@@ -20,9 +20,10 @@ final class LockBackground: @unchecked Sendable {
 
     var finished: Bool { lock.withLock { result != nil } }
 
-    /// Waits for the call to return.
+    /// Waits for the call to return; ETIMEDOUT if it is still asleep after a minute, so that a
+    /// lost wake-up fails the test instead of hanging it.
     func join() -> Result<Void, Errno> {
-        done.wait()
+        guard done.wait(timeout: .now() + 60) == .success else { return .failure(.timedOut) }
         done.signal()
         return lock.withLock { result } ?? .failure(.noFunction)
     }
@@ -69,6 +70,23 @@ func sleepersReach(_ count: Int, in kernel: Kernel) -> Bool {
         #expect(throws: Never.self) { try waiter.join().get() }
     }
 
+    @Test func setlkwWhoseDescriptorClosedWhileAsleepIsEBADFAndHoldsNothing() throws {
+        // Linux 6.18 on tmpfs: a thread sleeps in F_SETLKW, another closes the fd, the holder
+        // unlocks: the sleeper gets EBADF (fcntl_setlk's close race check).
+        let w = try LockWorld()
+        let fa = try w.a.open("/f", lockRDWR)
+        let fb = try w.b.open("/f", lockRDWR)
+        try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK)
+        let waiter = LockBackground { () throws(Errno) in
+            try fcntlLock(w.b, fb, Linux.F_SETLKW, Linux.F_WRLCK)
+        }
+        #expect(sleepersReach(1, in: w.kernel))
+        try w.b.close(fb)
+        try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_UNLCK)
+        #expect(throws: Errno.badFileDescriptor) { try waiter.join().get() }
+        #expect(try lockConflict(w.a, fa).type == Linux.F_UNLCK)
+    }
+
     @Test func ofdSetlkwWakesWhenTheHoldingDescriptionIsReleased() throws {
         let w = try LockWorld()
         let fa = try w.a.open("/f", lockRDWR)
@@ -95,9 +113,10 @@ func sleepersReach(_ count: Int, in kernel: Kernel) -> Bool {
             try fcntlLock(w.b, fb, Linux.F_SETLKW, Linux.F_WRLCK, start: 0, length: 1)
         }
         #expect(sleepersReach(1, in: w.kernel))
-        #expect(throws: Errno.deadlock) {
+        let attempt = LockBackground { () throws(Errno) in
             try fcntlLock(w.a, fa, Linux.F_SETLKW, Linux.F_WRLCK, start: 1, length: 1)
         }
+        #expect(throws: Errno.deadlock) { try attempt.join().get() }
         #expect(throws: Errno.resourceTemporarilyUnavailable) {
             try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_WRLCK, start: 1, length: 1)
         }
@@ -125,12 +144,14 @@ func sleepersReach(_ count: Int, in kernel: Kernel) -> Bool {
             try fcntlLock(c, fc, Linux.F_SETLKW, Linux.F_WRLCK, start: 1, length: 1)
         }
         #expect(sleepersReach(2, in: w.kernel))
-        #expect(throws: Errno.deadlock) {
+        let attempt = LockBackground { () throws(Errno) in
             try fcntlLock(w.a, fa, Linux.F_SETLKW, Linux.F_WRLCK, start: 2, length: 1)
         }
-        #expect(throws: Errno.deadlock) {
+        #expect(throws: Errno.deadlock) { try attempt.join().get() }
+        let wider = LockBackground { () throws(Errno) in
             try fcntlLock(w.a, fa, Linux.F_SETLKW, Linux.F_RDLCK, start: 0, length: 10)
         }
+        #expect(throws: Errno.deadlock) { try wider.join().get() }
         try fcntlLock(w.a, fa, Linux.F_SETLK, Linux.F_UNLCK)
         #expect(throws: Never.self) { try waiterB.join().get() }
         try fcntlLock(w.b, fb, Linux.F_SETLK, Linux.F_UNLCK)

@@ -50,7 +50,10 @@ import VFSCore
         #expect(try fcntlLock(child, f1, Linux.F_OFD_GETLK, Linux.F_WRLCK).type == Linux.F_UNLCK)
         // The three ended up one owner's locks: WR [0,2], RD [3], WR [4,...).
         let locks = w.kernel.locks.recordLocks(on: try w.a.files.get(f1))
-        #expect(locks.map { [Int64($0.type), $0.start, $0.end] } == [[1, 0, 2], [0, 3, 3], [1, 4, Int64.max]])
+        #expect(
+            locks.map { [Int64($0.type), $0.start, $0.end] } == [
+                [1, 0, 2], [0, 3, 3], [1, 4, Int64.max],
+            ])
     }
 
     @Test func ofdCommandsNeedAZeroPid() throws {
