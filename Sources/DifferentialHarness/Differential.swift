@@ -1,3 +1,5 @@
+import Glibc
+
 /// The differential harness: one sequence of operations, run once against Linux and once
 /// against VFSKit, compared step by step and then as whole trees.
 ///
@@ -29,6 +31,20 @@
 /// Random sequences come from `SequenceGenerator(seed:)`, failing ones are reduced by
 /// `Shrinker`, and `soak(seeds:operationsPerSeed:configuration:)` runs many seeds.
 public enum Differential {
+    /// Whether this process can run the kernel side: root (for chroot and setresuid), and
+    /// /dev/shm on a real tmpfs (statfs type TMPFS_MAGIC).
+    public static let kernelSideAvailable: Bool = {
+        guard geteuid() == 0 else { return false }
+        // struct statfs on x86-64 starts with the 8-byte f_type; 120 bytes in all.
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let result = "/dev/shm".withCString { path in
+            buffer.withUnsafeMutableBytes { sys(137, address(path), address($0.baseAddress)) }
+        }
+        guard result == 0 else { return false }
+        let type = buffer[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return type == 0x0102_1994  // TMPFS_MAGIC
+    }()
+
     /// Runs `operations` on both sides and compares them. `stopAtFirst` ends at the first
     /// divergent step (the shrinker's mode).
     public static func run(

@@ -12,6 +12,8 @@
 /// Paths are relative to the working directory unless they start with "/"; the kernel child
 /// is chrooted into its scratch directory, so "/" and ".." at the top mean the same on both
 /// sides. A `Location` with a `base` slot is a *at call relative to that slot's descriptor.
+///
+/// Next to Foundation (which has its own `Operation`), spell it `DifferentialHarness.Operation`.
 public enum Operation: Codable, Hashable, Sendable {
     // Creating and removing names
     /// mkdirat(2).

@@ -106,10 +106,13 @@ public struct SoakFailure: Sendable, CustomStringConvertible {
     public var operations: [Operation]
     /// The shrunk run's transcript.
     public var transcript: String
+    /// False when re-running the sequence to shrink it showed no divergence: a timing
+    /// artifact of the comparison rather than a behaviour.
+    public var reproduced = true
 
     public var description: String {
         """
-        seed \(seed) (\(configuration.identity)): \(divergence.signature)
+        seed \(seed) (\(configuration.identity)): \(divergence.signature)\(reproduced ? "" : " (did NOT reproduce on a re-run)")
         \(divergence)
         minimal sequence (\(operations.count) operations):
         \(transcript)
@@ -148,6 +151,7 @@ public func soak(
                 let (minimal, minimalReport) = try shrinker.shrink(operations)
                 failure.operations = minimal
                 failure.transcript = minimalReport.render()
+                failure.reproduced = !minimalReport.isClean
             }
         } catch {
             // A harness failure (the kernel child died, say) is reported like a divergence,

@@ -303,7 +303,7 @@ extension Task {
         guard place.dentry.isSymlink else {
             throw path.bytes.isEmpty ? .noSuchFileOrDirectory : .invalidArgument
         }
-        let target = try place.mount.filesystem.readSymlink(place.dentry)
+        let target = try vfs.readSymlink(place)
         return Array(target.prefix(Int(bufsiz)))
     }
 
@@ -400,7 +400,8 @@ extension Task {
     }
 
     func utimensat(
-        _ dirfd: Int32, userPath path: UserPath?, _ times: (access: Timespec, modification: Timespec)?,
+        _ dirfd: Int32, userPath path: UserPath?,
+        _ times: (access: Timespec, modification: Timespec)?,
         _ flags: Int32
     ) throws(Errno) {
         if let times, times.access.nanoseconds == Linux.UTIME_OMIT,
@@ -536,7 +537,8 @@ extension Task {
         throws(Errno)
     {
         try openedFile(fd).allocate(
-            mode: AllocateMode(rawValue: mode), offset: offset, length: length)
+            mode: AllocateMode(rawValue: mode), offset: offset, length: length,
+            credentials: credentials)
     }
 
     /// `fdget`: an open description other than O_PATH (EBADF otherwise).

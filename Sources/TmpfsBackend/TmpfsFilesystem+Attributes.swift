@@ -98,10 +98,18 @@ extension TmpfsFilesystem {
             let onlySize =
                 change.size != nil && change.mode == nil && !change.isOwnershipChange
                 && change.accessTime == nil && change.modificationTime == nil
-            if !onlySize || sizeStamps || change.stampsTimes || update.mode != nil {
+            // shmem_setattr leaves ctime alone for a size change that changes nothing, even
+            // when it strips set-ID bits (Linux 6.18: uid 1000's truncate(f, 0) of its empty
+            // 06755 file gives 0755 with the same ctime; ftruncate and O_TRUNC stamp anyway).
+            if !onlySize || sizeStamps || change.stampsTimes {
                 meta.changeTime = update.changeTime
             }
         }
+    }
+
+    public func noteAccess(_ dentry: Dentry, mountFlags: MountFlags) {
+        guard let mine = try? own(dentry) else { return }
+        mine.inode.touchAccessed(now(), mountFlags: mountFlags)
     }
 
     public func readSymlink(_ dentry: Dentry) throws(Errno) -> [UInt8] {

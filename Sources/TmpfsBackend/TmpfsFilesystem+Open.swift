@@ -26,7 +26,9 @@ extension TmpfsFilesystem {
             throw .tooManySymbolicLinkLevels
         case .fifo:
             guard let pipe = inode.fifo else { throw .noSuchAddressOrDevice }
-            return try PipeFile(pipe: pipe, options: options, isFIFO: true)
+            return TmpfsFifoFile(
+                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), inode: inode,
+                mount: location.mount, filesystem: self)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }

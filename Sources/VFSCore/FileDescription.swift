@@ -179,7 +179,12 @@ public final class FileDescription: @unchecked Sendable {
     /// or a non-positive length; EOPNOTSUPP for unknown or contradictory modes (PUNCH_HOLE
     /// needs KEEP_SIZE); EBADF unless open for writing; ESPIPE, EISDIR, ENODEV by file type;
     /// EFBIG when the range wraps past the largest offset; then the file system.
-    public func allocate(mode: AllocateMode, offset: Int64, length: Int64) throws(Errno) {
+    ///
+    /// `credentials` are the caller's (the set-ID stripping of `file_modified` asks whether
+    /// *the caller* has CAP_FSETID); they default to the opener's.
+    public func allocate(
+        mode: AllocateMode, offset: Int64, length: Int64, credentials: Credentials? = nil
+    ) throws(Errno) {
         guard offset >= 0, length > 0 else { throw .invalidArgument }
         let known: AllocateMode = [
             .keepSize, .punchHole, .noHideStale, .collapseRange, .zeroRange, .insertRange,
@@ -196,7 +201,9 @@ public final class FileDescription: @unchecked Sendable {
         default: throw .operationNotSupportedByDevice
         }
         guard !offset.addingReportingOverflow(length).overflow else { throw .fileTooLarge }
-        try impl.allocate(mode: mode, offset: offset, length: length, credentials: credentials)
+        try impl.allocate(
+            mode: mode, offset: offset, length: length,
+            credentials: credentials ?? self.credentials)
     }
 
     public func sync(dataOnly: Bool) throws(Errno) {

@@ -61,6 +61,9 @@ public protocol FilesystemImpl: AnyObject, Sendable {
     func ownership(_ dentry: Dentry) throws(Errno) -> Ownership
     func setStat(_ dentry: Dentry, _ change: StatChange, credentials: Credentials) throws(Errno)
     func readSymlink(_ dentry: Dentry) throws(Errno) -> [UInt8]
+    /// See the extension's default: a file system with atimes stamps `dentry` under the
+    /// relatime/noatime/strictatime rules of `mountFlags`.
+    func noteAccess(_ dentry: Dentry, mountFlags: MountFlags)
     func statFilesystem(_ dentry: Dentry) throws(Errno) -> FilesystemStat
     /// Where a dentry is in its tree, for getcwd and /proc paths: its parent and name, or nil at
     /// the file system's root or once deleted.
@@ -75,6 +78,12 @@ public protocol FilesystemImpl: AnyObject, Sendable {
         -> [[UInt8]]
     func removeExtendedAttribute(_ dentry: Dentry, name: [UInt8], credentials: Credentials)
         throws(Errno)
+}
+
+extension FilesystemImpl {
+    /// Stamps a file's atime for an access the core performed on it (readlink), under the
+    /// mount's atime rules. File systems without access times ignore it.
+    public func noteAccess(_ dentry: Dentry, mountFlags: MountFlags) {}
 }
 
 /// renameat2 flags.

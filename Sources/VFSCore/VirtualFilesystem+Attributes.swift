@@ -59,9 +59,16 @@ extension VirtualFilesystem {
     {
         var operation = operation
         operation.followFinalSymlink = false
-        let place = try getDentry(credentials, operation)
+        return try readSymlink(try getDentry(credentials, operation))
+    }
+
+    /// readlink of a resolved place: EINVAL unless a symlink. Reading a link moves its atime,
+    /// under the mount's rules (`touch_atime`).
+    public func readSymlink(_ place: VirtualDentry) throws(Errno) -> [UInt8] {
         guard place.dentry.isSymlink else { throw .invalidArgument }
-        return try place.mount.filesystem.readSymlink(place.dentry)
+        let target = try place.mount.filesystem.readSymlink(place.dentry)
+        place.mount.filesystem.noteAccess(place.dentry, mountFlags: place.mount.flags)
+        return target
     }
 
     /// faccessat(2)'s check, for the credentials given (the caller picks real or effective

@@ -174,7 +174,9 @@ extension VirtualFilesystem {
     ) throws(Errno) -> FileDescription {
         guard options.isWritable else { throw .invalidArgument }
         var operation = operation
-        operation.followFinalSymlink = true
+        // do_tmpfile looks the directory up with LOOKUP_DIRECTORY, following a final symlink
+        // unless O_NOFOLLOW (then the symlink itself is ENOTDIR).
+        operation.followFinalSymlink = !options.noFollow
         let directory = try getDentry(credentials, operation)
         guard directory.dentry.isDirectory else { throw .notDirectory }
         try directory.mount.checkWritable()

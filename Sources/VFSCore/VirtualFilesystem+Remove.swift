@@ -49,6 +49,15 @@ extension VirtualFilesystem {
         }
         try from.mount.checkWritable()
         try oldName.checkLength()
+        if newName.bytes.count > Name.maxLength {
+            // do_renameat2 looks the old name up (ENOENT) before the new one, whose lookup is
+            // where a name past NAME_MAX fails.
+            _ = try getDentry(
+                credentials,
+                PathOperation(
+                    root: old.root, start: VirtualDentry(mount: from.mount, dentry: from.current),
+                    path: Array(oldName.bytes), followFinalSymlink: false))
+        }
         try newName.checkLength()
         try from.mount.filesystem.rename(
             from: from, name: oldName, to: to, name: newName, flags: flags)

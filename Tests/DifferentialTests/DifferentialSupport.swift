@@ -12,8 +12,8 @@ enum Diff {
     /// Another user, in group 2000.
     static let other = Identity(uid: 1001, gid: 2000)
 
-    /// The kernel side needs root (chroot, setresuid) and /dev/shm.
-    static let available: Bool = geteuid() == 0 && access("/dev/shm", W_OK) == 0
+    /// The kernel side needs root (chroot, setresuid) and /dev/shm on a real tmpfs.
+    static let available: Bool = Differential.kernelSideAvailable
 
     /// Runs `operations` on both sides; records an issue with the transcript if they diverge.
     @discardableResult

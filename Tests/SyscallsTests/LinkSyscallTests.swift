@@ -109,7 +109,8 @@ import VFSCore
         #expect(throws: Errno.noSuchFileOrDirectory) {
             try task.linkat(fd, "", Self.cwd, "/t2", Linux.AT_EMPTY_PATH)
         }
-        let temporary = try task.open("/d", OpenOptions.temporaryFile | OpenOptions.readWrite, 0o600)
+        let temporary = try task.open(
+            "/d", OpenOptions.temporaryFile | OpenOptions.readWrite, 0o600)
         try task.linkat(temporary, "", Self.cwd, "/t1", Linux.AT_EMPTY_PATH)
         let exclusive = try task.open(
             "/d", OpenOptions.temporaryFile | OpenOptions.readWrite | OpenOptions.exclusive, 0o600)
@@ -134,15 +135,19 @@ import VFSCore
         // EFAULT, linkat(999, "f", AT_FDCWD, NULL) EBADF, linkat(NULL, NULL, flags 0x100)
         // EINVAL.
         let cwd = SyscallPathWorld.reg(Self.cwd)
-        #expect(world.call(.link, world.path("/nope"), 0)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
-        #expect(world.call(.link, world.path(""), 0)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.link, world.path("/nope"), 0)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.link, world.path(""), 0)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
         #expect(world.call(.link, world.path("/f"), 0) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.linkat, 999, world.path("f"), cwd, 0, 0)
-            == SyscallPathWorld.fails(.badFileDescriptor))
-        #expect(world.call(.linkat, cwd, 0, cwd, 0, 0x100)
-            == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.linkat, 999, world.path("f"), cwd, 0, 0)
+                == SyscallPathWorld.fails(.badFileDescriptor))
+        #expect(
+            world.call(.linkat, cwd, 0, cwd, 0, 0x100)
+                == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.link, world.path("/f"), world.path("/g")) == 0)
         #expect(try task.stat("/g").nlink == 2)
     }
@@ -171,8 +176,9 @@ import VFSCore
 
     @Test func symlinkThroughTheDispatcher() throws {
         // Linux 6.18: symlink("", NULL) ENOENT; symlink(NULL, "") EFAULT.
-        #expect(world.call(.symlink, world.path(""), 0)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.symlink, world.path(""), 0)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
         #expect(world.call(.symlink, 0, world.path("")) == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.symlink, world.path("target"), world.path("/s")) == 0)
         #expect(try task.readlink("/s", 100) == Array("target".utf8))
@@ -230,8 +236,9 @@ import VFSCore
         let buffer = world.memory.allocate(8)
         #expect(world.call(.readlink, world.path("/l"), buffer, 8) == 1)
         #expect(world.memory.contents(at: buffer, count: 2) == [0x66, 0])
-        #expect(world.call(.readlink, world.path("/l"), SyscallPathWorld.unmapped, 8)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.readlink, world.path("/l"), SyscallPathWorld.unmapped, 8)
+                == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.readlink, 0, buffer, 0) == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.readlink, world.path("/l"), buffer, 0x1_0000_0005) == 1)
         let cwd = SyscallPathWorld.reg(Self.cwd)

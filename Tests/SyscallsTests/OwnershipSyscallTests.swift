@@ -40,8 +40,9 @@ import VFSCore
         // Linux 6.18: flags 0x200 EINVAL; fchmodat2(AT_FDCWD, NULL, ..., 0x8000) EINVAL.
         #expect(throws: Errno.invalidArgument) { try task.fchmodat2(Self.cwd, "/f", 0o644, 0x200) }
         let cwd = SyscallPathWorld.reg(Self.cwd)
-        #expect(world.call(.fchmodat2, cwd, 0, 0o644, 0x8000)
-            == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.fchmodat2, cwd, 0, 0o644, 0x8000)
+                == SyscallPathWorld.fails(.invalidArgument))
     }
 
     @Test func theModeOfASymlinkCannotChange() throws {
@@ -109,8 +110,9 @@ import VFSCore
         #expect(try mode("/f") == 0o100640)
         let fd = try task.open("/f", OpenOptions.readOnly)
         #expect(world.call(.fchmod, UInt64(fd), 0o600) == 0)
-        #expect(world.call(.fchmodat2, UInt64(fd), 0, 0o600, UInt64(Linux.AT_EMPTY_PATH))
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.fchmodat2, UInt64(fd), 0, 0o600, UInt64(Linux.AT_EMPTY_PATH))
+                == SyscallPathWorld.fails(.badAddress))
     }
 
     // MARK: - chown
@@ -118,8 +120,9 @@ import VFSCore
     @Test func fchownatRejectsUnknownFlags() {
         #expect(throws: Errno.invalidArgument) { try task.fchownat(Self.cwd, "/f", 1, 1, 0x200) }
         let cwd = SyscallPathWorld.reg(Self.cwd)
-        #expect(world.call(.fchownat, cwd, 0, 1, 1, 0x8000)
-            == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.fchownat, cwd, 0, 1, 1, 0x8000)
+                == SyscallPathWorld.fails(.invalidArgument))
     }
 
     @Test func lchownChangesTheLinkAndChownTheTarget() throws {
@@ -192,8 +195,9 @@ import VFSCore
         #expect(try task.lstat("/l").uid == 0)
         let fd = try task.open("/f", OpenOptions.readOnly)
         #expect(world.call(.fchown, UInt64(fd), 12, 12) == 0)
-        #expect(world.call(.fchownat, UInt64(fd), 0, 4, 4, UInt64(Linux.AT_EMPTY_PATH))
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.fchownat, UInt64(fd), 0, 4, 4, UInt64(Linux.AT_EMPTY_PATH))
+                == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.chown, 0, 1, 1) == SyscallPathWorld.fails(.badAddress))
     }
 }

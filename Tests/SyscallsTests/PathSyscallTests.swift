@@ -111,12 +111,15 @@ import VFSCore
         // EINVAL before the NULL is noticed.
         let cwd = SyscallPathWorld.reg(Self.cwd)
         #expect(world.call(.access, world.path("/f"), 4) == 0)
-        #expect(world.call(.access, world.path("/f"), 1) == SyscallPathWorld.fails(.permissionDenied))
+        #expect(
+            world.call(.access, world.path("/f"), 1) == SyscallPathWorld.fails(.permissionDenied))
         #expect(world.call(.faccessat, cwd, world.path("/f"), 4) == 0)
-        #expect(world.call(.faccessat2, cwd, 0, 0, UInt64(Linux.AT_EMPTY_PATH))
-            == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.faccessat2, cwd, 0, 0, 0x8000)
-            == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.faccessat2, cwd, 0, 0, UInt64(Linux.AT_EMPTY_PATH))
+                == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.faccessat2, cwd, 0, 0, 0x8000)
+                == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.access, 0, 0) == SyscallPathWorld.fails(.badAddress))
     }
 
@@ -163,12 +166,15 @@ import VFSCore
         #expect(world.call(.mkdir, world.path("/m"), 0x1_0000 | 0o777) == 0)
         #expect(try task.stat("/m").mode == 0o040755)
         #expect(world.call(.mkdirat, 999, 0, 0o777) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.mkdirat, 999, world.path(""), 0o777)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
-        #expect(world.call(.mkdirat, 999, world.path(String(repeating: "a", count: 5000)), 0o777)
-            == SyscallPathWorld.fails(.fileNameTooLong))
-        #expect(world.call(.mkdirat, 999, world.path("x"), 0o777)
-            == SyscallPathWorld.fails(.badFileDescriptor))
+        #expect(
+            world.call(.mkdirat, 999, world.path(""), 0o777)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.mkdirat, 999, world.path(String(repeating: "a", count: 5000)), 0o777)
+                == SyscallPathWorld.fails(.fileNameTooLong))
+        #expect(
+            world.call(.mkdirat, 999, world.path("x"), 0o777)
+                == SyscallPathWorld.fails(.badFileDescriptor))
     }
 
     // MARK: - mknod
@@ -279,7 +285,8 @@ import VFSCore
         #expect(world.call(.unlink, 0) == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.unlink, world.path("/f")) == 0)
         #expect(world.call(.rmdir, world.path("/d")) == 0)
-        #expect(world.call(.rmdir, world.path("/d")) == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.rmdir, world.path("/d")) == SyscallPathWorld.fails(.noSuchFileOrDirectory))
     }
 
     // MARK: - rename
@@ -350,14 +357,18 @@ import VFSCore
         // renameat(AT_FDCWD, "f", 999, NULL) EFAULT; renameat2 with flags 8 and NULLs EINVAL.
         let cwd = SyscallPathWorld.reg(Self.cwd)
         #expect(world.call(.rename, world.path("nope"), 0) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.rename, world.path(""), 0)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.rename, world.path(""), 0)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
         #expect(world.call(.rename, 0, world.path("")) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.renameat, 999, world.path("f"), cwd, 0)
-            == SyscallPathWorld.fails(.badFileDescriptor))
-        #expect(world.call(.renameat, cwd, world.path("f"), 999, 0)
-            == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.renameat2, cwd, 0, cwd, 0, 8) == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.renameat, 999, world.path("f"), cwd, 0)
+                == SyscallPathWorld.fails(.badFileDescriptor))
+        #expect(
+            world.call(.renameat, cwd, world.path("f"), 999, 0)
+                == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.renameat2, cwd, 0, cwd, 0, 8) == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.rename, world.path("/f"), world.path("/g")) == 0)
     }
 }

@@ -118,6 +118,38 @@ final class SyscallPathWorld: Sendable {
         #expect(try task.fstat(fd) == task.stat("/f"))
     }
 
+    @Test func fstatOfRemovedFilesShowsNoLinks() throws {
+        // Linux 6.18 on tmpfs: fstat of a removed directory gives 040755, nlink 0, size 40;
+        // of an unlinked 3-byte file nlink 0, size 3.
+        try task.mkdir("/gone", 0o755)
+        let directory = try task.open("/gone", OpenOptions.readOnly | OpenOptions.directory)
+        try task.rmdir("/gone")
+        let removed = try task.fstat(directory)
+        #expect(removed.mode == 0o040755)
+        #expect(removed.nlink == 0)
+        #expect(removed.size == 40)
+        try task.fs.writeFile("/g", contents: [1, 2, 3])
+        let file = try task.open("/g", OpenOptions.readOnly)
+        try task.unlink("/g")
+        #expect(try task.fstat(file).nlink == 0)
+        #expect(try task.fstat(file).size == 3)
+    }
+
+    @Test func directorySizeAndSymlinkBlocksFollowTmpfs() throws {
+        // Linux 6.18 on tmpfs: a directory holding a file and a subdirectory has nlink 3,
+        // size 80, blocks 0; a 200-byte symlink target takes a page (blocks 8).
+        try task.mkdir("/e", 0o755)
+        try task.fs.writeFile("/e/a", contents: [])
+        try task.mkdir("/e/b", 0o755)
+        let directory = try task.stat("/e")
+        #expect(directory.nlink == 3)
+        #expect(directory.size == 80)
+        #expect(directory.blocks == 0)
+        try task.symlink(PathArgument(String(repeating: "x", count: 200)), "/long")
+        #expect(try task.lstat("/long").size == 200)
+        #expect(try task.lstat("/long").blocks == 8)
+    }
+
     // MARK: - newfstatat
 
     @Test func newfstatatTakesTheStatxSyncBitsButNotOtherFlags() throws {
@@ -142,8 +174,9 @@ final class SyscallPathWorld: Sendable {
         let fd = try task.open("/f", OpenOptions.readOnly)
         #expect(try task.newfstatat(fd, "", Linux.AT_EMPTY_PATH).size == 5)
         // AT_FDCWD with AT_EMPTY_PATH: the cwd.
-        #expect(try task.newfstatat(Linux.AT_FDCWD, "", Linux.AT_EMPTY_PATH).mode & 0o170000
-            == 0o040000)
+        #expect(
+            try task.newfstatat(Linux.AT_FDCWD, "", Linux.AT_EMPTY_PATH).mode & 0o170000
+                == 0o040000)
         #expect(throws: Errno.noSuchFileOrDirectory) { try task.newfstatat(fd, "", 0) }
     }
 
@@ -260,7 +293,8 @@ final class SyscallPathWorld: Sendable {
     }
 
     @Test func statfsOfASizeLimitedTmpfsCountsPages() throws {
-        let world = SyscallPathWorld(tmpfs: TmpfsFilesystem(options: TmpfsOptions(sizeLimit: 8 * 4096)))
+        let world = SyscallPathWorld(
+            tmpfs: TmpfsFilesystem(options: TmpfsOptions(sizeLimit: 8 * 4096)))
         try world.task.fs.writeFile("/f", contents: [UInt8](repeating: 1, count: 4097))
         let result = try world.task.statfs("/")
         #expect(result.blocks == 8)
@@ -290,10 +324,12 @@ final class SyscallPathWorld: Sendable {
         #expect(written == (try task.stat("/f")))
         // Linux 6.18: a bad buffer is EFAULT for a file that exists, ENOENT for one that
         // does not.
-        #expect(world.call(.stat, world.path("/f"), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.stat, world.path("/nope"), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.noSuchFileOrDirectory))
+        #expect(
+            world.call(.stat, world.path("/f"), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.stat, world.path("/nope"), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.noSuchFileOrDirectory))
         #expect(world.call(.stat, 0, buffer) == SyscallPathWorld.fails(.badAddress))
     }
 
@@ -304,8 +340,9 @@ final class SyscallPathWorld: Sendable {
         let fd = try task.open("/f", OpenOptions.readOnly)
         #expect(world.call(.fstat, UInt64(fd), buffer) == 0)
         #expect(LinuxStat(bytes: world.memory.contents(at: buffer, count: 144))?.size == 5)
-        #expect(world.call(.fstat, UInt64(fd), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.fstat, UInt64(fd), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.fstat, 999, buffer) == SyscallPathWorld.fails(.badFileDescriptor))
     }
 
@@ -317,12 +354,15 @@ final class SyscallPathWorld: Sendable {
         let emptyPath = UInt64(Linux.AT_EMPTY_PATH)
         #expect(world.call(.newfstatat, UInt64(fd), 0, buffer, emptyPath) == 0)
         #expect(LinuxStat(bytes: world.memory.contents(at: buffer, count: 144))?.size == 5)
-        #expect(world.call(.newfstatat, UInt64(fd), 0, buffer, 0)
-            == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.newfstatat, SyscallPathWorld.reg(Linux.AT_FDCWD), 0, buffer, 0x8000)
-            == SyscallPathWorld.fails(.invalidArgument))
-        #expect(world.call(.newfstatat, SyscallPathWorld.reg(-1), 0, buffer, emptyPath)
-            == SyscallPathWorld.fails(.badFileDescriptor))
+        #expect(
+            world.call(.newfstatat, UInt64(fd), 0, buffer, 0)
+                == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.newfstatat, SyscallPathWorld.reg(Linux.AT_FDCWD), 0, buffer, 0x8000)
+                == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.newfstatat, SyscallPathWorld.reg(-1), 0, buffer, emptyPath)
+                == SyscallPathWorld.fails(.badFileDescriptor))
     }
 
     @Test func statxThroughTheDispatcher() throws {
@@ -336,20 +376,24 @@ final class SyscallPathWorld: Sendable {
         // EINVAL before the NULL is noticed.
         #expect(world.call(.statx, cwd, 0, UInt64(Linux.AT_EMPTY_PATH), 0x7FF, buffer) == 0)
         #expect(world.call(.statx, cwd, 0, 0, 0x7FF, buffer) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.statx, cwd, 0, 0, 0x8000_0000, buffer)
-            == SyscallPathWorld.fails(.invalidArgument))
-        #expect(world.call(.statx, cwd, world.path("/f"), 0, 0x7FF, SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.statx, cwd, 0, 0, 0x8000_0000, buffer)
+                == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.statx, cwd, world.path("/f"), 0, 0x7FF, SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
     }
 
     @Test func statfsThroughTheDispatcher() throws {
         let buffer = world.memory.allocate(LinuxStatfs.size)
         #expect(world.call(.statfs, world.path("/"), buffer) == 0)
-        #expect(LinuxStatfs(bytes: world.memory.contents(at: buffer, count: 120))?.type
-            == 0x0102_1994)
+        #expect(
+            LinuxStatfs(bytes: world.memory.contents(at: buffer, count: 120))?.type
+                == 0x0102_1994)
         #expect(world.call(.statfs, 0, buffer) == SyscallPathWorld.fails(.badAddress))
-        #expect(world.call(.statfs, world.path("/"), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.statfs, world.path("/"), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
         let fd = try task.open("/f", OpenOptions.pathOnly)
         #expect(world.call(.fstatfs, UInt64(fd), buffer) == 0)
         #expect(world.call(.fstatfs, 999, buffer) == SyscallPathWorld.fails(.badFileDescriptor))

@@ -149,11 +149,13 @@ import VFSCore
         #expect(world.call(.utimensat, cwd, world.path("/f"), timesBuffer, 0) == 0)
         #expect(try times("/f").0 == Timespec(seconds: 100, nanoseconds: 5))
         #expect(try times("/f").1 == Timespec(seconds: 200, nanoseconds: 999_999_999))
-        #expect(world.call(.utimensat, cwd, world.path("/nope"), SyscallPathWorld.unmapped, 0)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.utimensat, cwd, world.path("/nope"), SyscallPathWorld.unmapped, 0)
+                == SyscallPathWorld.fails(.badAddress))
         let omitBoth = world.memory.map(LinuxStatTestBytes.little([0, Self.omit, 0, Self.omit]))
         #expect(world.call(.utimensat, 999, 0, omitBoth, 0) == 0)
-        #expect(world.call(.utimensat, cwd, 0, 0, 0x8000) == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.utimensat, cwd, 0, 0, 0x8000) == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.utimensat, cwd, 0, 0, 0) == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.utimensat, cwd, world.path("/f"), 0, 0) == 0)
     }
@@ -165,8 +167,10 @@ import VFSCore
         // 200999999000 ns.
         try task.utimes(
             "/f",
-            (LinuxTimeval(seconds: 100, microseconds: 5),
-             LinuxTimeval(seconds: 200, microseconds: 999_999)))
+            (
+                LinuxTimeval(seconds: 100, microseconds: 5),
+                LinuxTimeval(seconds: 200, microseconds: 999_999)
+            ))
         #expect(try times("/f").0 == Timespec(seconds: 100, nanoseconds: 5000))
         #expect(try times("/f").1 == Timespec(seconds: 200, nanoseconds: 999_999_000))
     }
@@ -208,17 +212,20 @@ import VFSCore
         let utimbuf = world.memory.map(LinuxStatTestBytes.little([500, 600]))
         #expect(world.call(.utime, world.path("/f"), utimbuf) == 0)
         #expect(try times("/f").1.seconds == 600)
-        #expect(world.call(.utime, world.path("/nope"), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.utime, world.path("/nope"), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
         let timevals = world.memory.map(LinuxStatTestBytes.little([100, 5, 200, 6]))
         #expect(world.call(.utimes, world.path("/f"), timevals) == 0)
         #expect(try times("/f").1 == Timespec(seconds: 200, nanoseconds: 6000))
-        #expect(world.call(.utimes, world.path("/f"), SyscallPathWorld.unmapped)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.utimes, world.path("/f"), SyscallPathWorld.unmapped)
+                == SyscallPathWorld.fails(.badAddress))
         let fd = try task.open("/f", OpenOptions.readOnly)
         #expect(world.call(.futimesat, UInt64(fd), 0, timevals) == 0)
-        #expect(world.call(.futimesat, SyscallPathWorld.reg(Self.cwd), 0, timevals)
-            == SyscallPathWorld.fails(.badAddress))
+        #expect(
+            world.call(.futimesat, SyscallPathWorld.reg(Self.cwd), 0, timevals)
+                == SyscallPathWorld.fails(.badAddress))
     }
 
     // MARK: - truncate, ftruncate
@@ -285,8 +292,9 @@ import VFSCore
 
     @Test func truncateThroughTheDispatcher() throws {
         // Linux 6.18: truncate(NULL, -1) EINVAL; truncate(NULL, 0) EFAULT.
-        #expect(world.call(.truncate, 0, SyscallPathWorld.reg(-1))
-            == SyscallPathWorld.fails(.invalidArgument))
+        #expect(
+            world.call(.truncate, 0, SyscallPathWorld.reg(-1))
+                == SyscallPathWorld.fails(.invalidArgument))
         #expect(world.call(.truncate, 0, 0) == SyscallPathWorld.fails(.badAddress))
         #expect(world.call(.truncate, world.path("/f"), 3) == 0)
         let fd = try task.open("/f", OpenOptions.writeOnly)

@@ -1,0 +1,142 @@
+import DifferentialHarness
+import Glibc
+import Testing
+
+/// Behaviours the random sequences found VFSKit getting wrong, each reduced by the shrinker
+/// and checked against Linux (6.18 on tmpfs), kept so that they stay fixed.
+@Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
+struct RegressionDifferentialTests {
+    // MARK: Order of checks
+
+    @Test func renameLooksTheOldNameUpBeforeTheNewDirfd() throws {
+        // Linux: ENOENT from the old path, not EBADF from the closed new dirfd.
+        try Diff.last([.rename("c/c/a", Location("d/c", base: 1), flags: 0)], is: Diff.fails(ENOENT))
+    }
+
+    @Test func renameLooksTheOldNameUpBeforeAnEmptyNewName() throws {
+        try Diff.last([.create("c"), .rename("c/d/b", "", flags: 0)], is: Diff.fails(ENOTDIR))
+    }
+
+    @Test func renameFindsAMissingSourceBeforeATooLongTarget() throws {
+        try Diff.last(
+            [.rename("b", Location(String(repeating: "n", count: 256)), flags: 0)],
+            is: Diff.fails(ENOENT))
+    }
+
+    @Test func openFlagsAreCheckedBeforeTheDirfd() throws {
+        try Diff.last(
+            [.open(Location("c", base: 1), flags: O_WRONLY | O_CREAT | O_EXCL | O_DIRECTORY | O_NONBLOCK, mode: 0o600, slot: 1)],
+            is: Diff.fails(EINVAL))
+    }
+
+    @Test func pathOnlyDropsTemporaryFileAndCreate() throws {
+        try Diff.last(
+            [.create("c", slot: 5), .open("c/.", flags: O_RDWR | Diff.O_TMPFILE | Diff.O_PATH | O_CREAT | O_EXCL | O_NONBLOCK, mode: 0o70, slot: 5)],
+            is: Diff.fails(ENOTDIR))
+    }
+
+    @Test func temporaryFileWithNoFollowDoesNotFollowTheSymlink() throws {
+        try Diff.last(
+            [.symlink(target: "..", "b"), .open("b", flags: O_RDWR | Diff.O_TMPFILE | O_NONBLOCK | O_NOFOLLOW, mode: 0o700, slot: 5)],
+            is: Diff.fails(ENOTDIR))
+    }
+
+    @Test func exclusiveCreateOfDotSlashIsEEXIST() throws {
+        try Diff.last([.open("./", flags: Diff.create | O_EXCL, mode: 0o644, slot: 0)], is: Diff.fails(EEXIST))
+    }
+
+    @Test func lseekOfAPathOnlyDescriptorIsEBADFBeforeABadWhence() throws {
+        try Diff.last(
+            [.mkdir("d", mode: 0o755), .open("d", flags: Diff.O_PATH, mode: 0, slot: 1), .lseek(slot: 1, offset: 0, whence: 7)],
+            is: Diff.fails(EBADF))
+    }
+
+    @Test func aNegativeOffsetIsEINVALBeforeTheDescriptorIsLookedAt() throws {
+        try Diff.last([.pread(slot: 3, count: 8, offset: -1)], is: Diff.fails(EINVAL))
+        try Diff.last([.pwrite(slot: 3, data: [1], offset: -1)], is: Diff.fails(EINVAL))
+    }
+
+    @Test func pwriteOnAReadOnlyFifoIsESPIPE() throws {
+        try Diff.last(
+            [.mknod("p", mode: S_IFIFO | 0o755), .open("p", flags: Diff.rdonly, mode: 0, slot: 0),
+             .pwrite(slot: 0, data: [1, 2], offset: 8195)],
+            is: Diff.fails(ESPIPE))
+    }
+
+    @Test func aTooLongNameInARemovedDirectoryIsENOENT() throws {
+        let long = String(repeating: "n", count: 256)
+        try Diff.last(
+            [.mkdir("d", mode: 0o755), .chdir("d"), .rmdir("../d"), .rmdir("\(long)/b")],
+            is: Diff.fails(ENOENT))
+    }
+
+    // MARK: Data and times
+
+    @Test func fallocatingAPreallocatedPageAgainMakesItData() throws {
+        try Diff.agree([
+            .create("f"), .write(slot: 0, data: Array("xyzxy".utf8)),
+            .fallocate(slot: 0, mode: 0, offset: 4096, length: 10_000),
+            .fallocate(slot: 0, mode: 1, offset: 0, length: 10_000),
+            .lseek(slot: 0, offset: 0, whence: Diff.SEEK_HOLE), .lseek(slot: 0, offset: 5000, whence: Diff.SEEK_DATA),
+        ])
+    }
+
+    @Test func noAccessTimeDescriptorsLeaveAtimeAlone() throws {
+        try Diff.agree([
+            .create("f"), .open("f", flags: Diff.rdonly | Diff.O_NOATIME, mode: 0, slot: 1),
+            .fstat(slot: 1), .pread(slot: 1, count: 3, offset: 0), .fstat(slot: 0),
+            .mkdir("d", mode: 0o755), .open("d", flags: Diff.rdonly, mode: 0, slot: 2),
+            .fcntl(slot: 2, command: F_SETFL, argument: O_NONBLOCK | Diff.O_NOATIME), .fstat(slot: 2),
+            .getdents(slot: 2), .fstat(slot: 2),
+        ])
+    }
+
+    @Test func followingASymlinkInAPathTouchesItsAtime() throws {
+        try Diff.agree([
+            .symlink(target: "c", "a"), .lstat("a"), .readlink("a/d", size: 2), .lstat("a"),
+        ])
+    }
+
+    @Test func linkingIntoADirectoryStampsIt() throws {
+        try Diff.agree([
+            .symlink(target: "c", "b"), .mkdir("a/", mode: 0o700),
+            .open("a", flags: Diff.rdonly | O_DIRECTORY, mode: 0, slot: 2), .fstat(slot: 2),
+            .link("b", "a/d", flags: 0), .stat("a"),
+        ])
+    }
+
+    @Test func truncateToTheSameSizeStripsSetIDWithoutStampingCtime() throws {
+        try Diff.agree(
+            [.create("a", mode: 0o6777), .stat("a"), .truncate("./a", length: 0), .stat("a")],
+            .user)
+    }
+
+    @Test func fallocateByAnotherIdentityStripsSetGroupID() throws {
+        try Diff.agree(
+            [
+                .open("c", flags: O_WRONLY | O_CREAT | O_NONBLOCK, mode: 0o2775, slot: 0),
+                .open("c", flags: Diff.wronly, mode: 0, slot: 5), .become(Diff.other),
+                .fallocate(slot: 5, mode: 3, offset: 0, length: 10_000), .stat("c"),
+            ], RunConfiguration(identity: .root, rootMode: 0o777))
+    }
+
+    // MARK: Directories
+
+    @Test func readingADirectoryToTheEndLeavesTheOffsetAtINT32MAX() throws {
+        try Diff.agree([
+            .mkdir("c", mode: 0o755), .open("c", flags: Diff.rdonly, mode: 0, slot: 2),
+            .getdents(slot: 2), .lseek(slot: 2, offset: 0, whence: SEEK_CUR),
+            .lseek(slot: 2, offset: 8195, whence: SEEK_CUR), .getdents(slot: 2),
+        ])
+    }
+
+    @Test func aDirectoryPositionListsOnlyOlderEntries() throws {
+        try Diff.agree([
+            .mkdir("d", mode: 0o755), .create("d/a"), .create("d/b", slot: 1),
+            .create("d/c", slot: 2), .open("d", flags: Diff.rdonly, mode: 0, slot: 3),
+            .lseek(slot: 3, offset: 4, whence: SEEK_SET), .getdents(slot: 3),
+            .lseek(slot: 3, offset: 2, whence: SEEK_SET), .getdents(slot: 3),
+            .lseek(slot: 3, offset: 1, whence: SEEK_SET), .getdents(slot: 3),
+        ])
+    }
+}
