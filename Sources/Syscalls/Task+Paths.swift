@@ -221,8 +221,9 @@ extension Task {
     /// relative path with a dirfd, empty or not), the descriptor must have been opened with
     /// the caller's current credentials, or the caller must hold CAP_DAC_READ_SEARCH; ENOENT
     /// otherwise (Linux 6.10+; on 6.18 a uid-1000 process gets ENOENT through a directory fd
-    /// root opened, and 0 through its own). Linux compares credential objects; we compare the
-    /// opener's credentials by value. Linking a directory is EPERM, a deleted file ENOENT
+    /// root opened, and 0 through its own). Linux compares credential objects, and so do we
+    /// (`Credentials.serial`): after any credential change, even to the same ids, a descriptor
+    /// opened before it no longer qualifies. Linking a directory is EPERM, a deleted file ENOENT
     /// (unless an O_TMPFILE file opened without O_EXCL).
     public func linkat(
         _ olddirfd: Int32, _ oldpath: PathArgument, _ newdirfd: Int32, _ newpath: PathArgument,
@@ -244,7 +245,9 @@ extension Task {
             && old.bytes.count < Linux.PATH_MAX
         {
             let description = try files.get(olddirfd)
-            if description.credentials != credentials && !credentials.has(.dacReadSearch) {
+            if description.credentials.serial != credentials.serial
+                && !credentials.has(.dacReadSearch)
+            {
                 throw .noSuchFileOrDirectory
             }
         }

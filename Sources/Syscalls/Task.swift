@@ -55,9 +55,12 @@ public final class Task: Sendable {
     public func clone(shareFiles: Bool = false, shareFS: Bool = false, sameProcess: Bool = false)
         -> Task
     {
-        Task(
+        let child = Task(
             kernel: kernel, id: sameProcess ? id : kernel.nextTaskID(),
             fs: shareFS ? fs : fs.copy(), files: shareFiles ? files : files.copy())
+        // A new process gets a new cred object (copy_creds); a thread shares its parent's.
+        if !sameProcess && !shareFS { child.fs.credentials = child.fs.credentials }
+        return child
     }
 
     /// execve's effect on files: close-on-exec descriptors close, and, as for any close, the

@@ -1,3 +1,4 @@
+import Synchronization
 import VFSCore
 
 /// An open tmpfs FIFO: the inode's shared pipe, plus the timestamps Linux keeps on the FIFO's
@@ -8,21 +9,32 @@ final class TmpfsFifoFile: FileDescriptionImpl {
     let inode: TmpfsInode
     let mount: Mount
     let filesystem: TmpfsFilesystem
+    /// O_NOATIME, from open or F_SETFL: reads leave atime alone (file_accessed).
+    let noAccessTime: Atomic<Bool>
 
-    init(pipe: PipeFile, inode: TmpfsInode, mount: Mount, filesystem: TmpfsFilesystem) {
+    init(
+        pipe: PipeFile, inode: TmpfsInode, mount: Mount, filesystem: TmpfsFilesystem,
+        noAccessTime: Bool = false
+    ) {
         self.pipe = pipe
         self.inode = inode
         self.mount = mount
         self.filesystem = filesystem
+        self.noAccessTime = Atomic(noAccessTime)
     }
 
     var isSeekable: Bool { false }
 
-    func statusFlagsChanged(_ flags: Int32) { pipe.statusFlagsChanged(flags) }
+    func statusFlagsChanged(_ flags: Int32) {
+        pipe.statusFlagsChanged(flags)
+        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         let count = try pipe.read(into: buffer, at: offset)
-        if count > 0 { inode.touchAccessed(filesystem.now(), mountFlags: mount.flags) }
+        if count > 0 && !noAccessTime.load(ordering: .relaxed) {
+            inode.touchAccessed(filesystem.now(), mountFlags: mount.flags)
+        }
         return count
     }
 

@@ -28,7 +28,8 @@ extension TmpfsFilesystem {
             guard let pipe = inode.fifo else { throw .noSuchAddressOrDevice }
             return TmpfsFifoFile(
                 pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), inode: inode,
-                mount: location.mount, filesystem: self)
+                mount: location.mount, filesystem: self,
+                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }

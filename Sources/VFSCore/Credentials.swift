@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The capabilities that file-system permission checks consult (capabilities(7)).
 public struct Capabilities: OptionSet, Sendable, Hashable {
     public let rawValue: UInt64
@@ -19,11 +21,39 @@ public struct Capabilities: OptionSet, Sendable, Hashable {
 
 /// Who is asking: the file-system view of a task's credentials (fsuid/fsgid, supplementary
 /// groups, effective capabilities). A value type, so a check never sees a half-changed set.
+///
+/// Equality compares what the credentials grant. `serial` stands for Linux's cred *object*:
+/// every setuid-style change (and every fork) makes a new one even with the same ids, and a
+/// few checks compare objects, not values (linkat's AT_EMPTY_PATH rule compares a file's
+/// opener credentials with the caller's).
 public struct Credentials: Sendable, Hashable {
     public var uid: UInt32
     public var gid: UInt32
     public var groups: [UInt32]
     public var capabilities: Capabilities
+    /// Which cred object these are; assigned by `FSContext` whenever credentials are set.
+    public var serial: UInt64 = 0
+
+    public static func == (lhs: Credentials, rhs: Credentials) -> Bool {
+        lhs.uid == rhs.uid && lhs.gid == rhs.gid && lhs.groups == rhs.groups
+            && lhs.capabilities == rhs.capabilities
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(uid)
+        hasher.combine(gid)
+        hasher.combine(groups)
+        hasher.combine(capabilities)
+    }
+
+    /// The same credentials as a new cred object (`prepare_creds` + `commit_creds`).
+    public func renewed() -> Credentials {
+        var copy = self
+        copy.serial = Credentials.lastSerial.add(1, ordering: .relaxed).newValue
+        return copy
+    }
+
+    private static let lastSerial = Atomic<UInt64>(0)
 
     public init(uid: UInt32, gid: UInt32, groups: [UInt32] = [], capabilities: Capabilities = []) {
         self.uid = uid

@@ -34,7 +34,8 @@ public final class FSContext: Sendable {
         let root = PinnedLocation(namespace.rootLocation)
         self.state = Mutex(
             State(
-                credentials: credentials, root: root, cwd: PinnedLocation(namespace.rootLocation),
+                credentials: credentials.renewed(), root: root,
+                cwd: PinnedLocation(namespace.rootLocation),
                 umask: umask, namespace: namespace))
     }
 
@@ -48,9 +49,11 @@ public final class FSContext: Sendable {
         FSContext(vfs: vfs, state: state.withLock { $0 })
     }
 
+    /// Setting credentials makes a new cred object (a new `serial`), as every set*id call
+    /// does in Linux, even when the ids do not change.
     public var credentials: Credentials {
         get { state.withLock { $0.credentials } }
-        set { state.withLock { $0.credentials = newValue } }
+        set { state.withLock { $0.credentials = newValue.renewed() } }
     }
 
     public var umask: UInt32 {

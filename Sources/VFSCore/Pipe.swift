@@ -66,11 +66,19 @@ public final class Pipe: Sendable {
         }
     }
 
-    /// Unregisters an end (the last close of a description).
+    /// Unregisters an end (the last close of a description). When no end is left, what was
+    /// buffered goes: Linux frees a FIFO's pipe with its last open file (put_pipe_info), so
+    /// the next open finds it empty (Linux 6.18: write "y" through an O_RDWR FIFO descriptor,
+    /// close it, reopen: read is EAGAIN).
     public func close(reading: Bool, writing: Bool) {
         lock.withLock { state, waiter in
             if reading { state.readers -= 1 }
             if writing { state.writers -= 1 }
+            if state.readers == 0 && state.writers == 0 {
+                state.buffer = []
+                state.start = 0
+                state.count = 0
+            }
             waiter.broadcast()
         }
     }

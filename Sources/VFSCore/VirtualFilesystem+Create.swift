@@ -15,8 +15,18 @@ extension VirtualFilesystem {
     /// name past NAME_MAX fails the lookup (ENAMETOOLONG).
     private func nameToCreate(_ rp: ResolvingPath) throws(Errno) -> Name {
         guard case .name(let name) = rp.finalComponent() else { throw .fileExists }
-        try name.checkLength()
+        try checkFinalName(name, in: rp)
         return name
+    }
+
+    /// The final lookup's view of a name (`lookup_one_qstr_excl`, `lookup_open`): in a
+    /// removed directory it is ENOENT before the file system's lookup can find the name past
+    /// NAME_MAX (ENAMETOOLONG). Linux 6.18: symlinkat of a 256-byte name in a removed cwd
+    /// is ENOENT.
+    func checkFinalName(_ name: Name, in rp: ResolvingPath) throws(Errno) {
+        guard name.bytes.count > Name.maxLength else { return }
+        if rp.current.isDeleted { throw .noSuchFileOrDirectory }
+        try name.checkLength()
     }
 
     /// mkdirat(2). `mode` has the umask applied; set-ID bits are dropped as Linux drops them

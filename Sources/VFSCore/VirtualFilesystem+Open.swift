@@ -54,7 +54,7 @@ extension VirtualFilesystem {
             }
             // open_last_lookups: O_CREAT on a name with a trailing slash is EISDIR.
             if rp.mustBeDirectory { throw .isDirectory }
-            try name.checkLength()
+            try checkFinalName(name, in: rp)
             let fileMode = FileMode(.regular, permissions: mode & 0o7777)
             switch try rp.mount.filesystem.openOrCreate(
                 rp, name: name, options: options, mode: fileMode)

@@ -7,7 +7,7 @@ extension VirtualFilesystem {
         let rp = try resolveParent(credentials, operation)
         guard case .name(let name) = rp.finalComponent() else { throw .isDirectory }
         try rp.mount.checkWritable()
-        try name.checkLength()
+        try checkFinalName(name, in: rp)
         try rp.mount.filesystem.unlink(rp, name: name)
     }
 
@@ -22,7 +22,7 @@ extension VirtualFilesystem {
         case .dotDot: throw .directoryNotEmpty
         case .name(let name):
             try rp.mount.checkWritable()
-            try name.checkLength()
+            try checkFinalName(name, in: rp)
             try rp.mount.filesystem.removeDirectory(rp, name: name)
         }
     }
@@ -48,7 +48,7 @@ extension VirtualFilesystem {
             throw flags.contains(.noReplace) ? .fileExists : .resourceBusy
         }
         try from.mount.checkWritable()
-        try oldName.checkLength()
+        try checkFinalName(oldName, in: from)
         if newName.bytes.count > Name.maxLength {
             // do_renameat2 looks the old name up (ENOENT) before the new one, whose lookup is
             // where a name past NAME_MAX fails.
@@ -58,7 +58,7 @@ extension VirtualFilesystem {
                     root: old.root, start: VirtualDentry(mount: from.mount, dentry: from.current),
                     path: Array(oldName.bytes), followFinalSymlink: false))
         }
-        try newName.checkLength()
+        try checkFinalName(newName, in: to)
         try from.mount.filesystem.rename(
             from: from, name: oldName, to: to, name: newName, flags: flags)
     }

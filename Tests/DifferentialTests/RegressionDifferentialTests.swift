@@ -140,3 +140,34 @@ struct RegressionDifferentialTests {
         ])
     }
 }
+
+/// More shrunk sequences from the soaks.
+@Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
+struct MoreRegressionDifferentialTests {
+    @Test func aTooLongFinalNameInARemovedDirectoryIsENOENT() throws {
+        let long = String(repeating: "n", count: 256)
+        try Diff.agree([
+            .mkdir("c", mode: 0o1777), .open("c", flags: Diff.rdonly, mode: 0, slot: 4),
+            .rmdir("c/"), .fchdir(slot: 4), .symlink(target: "d", Location(long)),
+            .unlink(Location(long + "/"), flags: 0), .mkdir(Location(long), mode: 0o755),
+            .create(long), .rename(Location(long), Location(long), flags: 0),
+        ])
+    }
+
+    @Test func aFifoForgetsItsDataWhenTheLastDescriptorCloses() throws {
+        try Diff.agree([
+            .mknod("a", mode: S_IFIFO | 0o644), .open("a", flags: Diff.rdwr, mode: 0, slot: 5),
+            .write(slot: 5, data: Array("y".utf8)), .close(slot: 5),
+            .open("a", flags: Diff.rdwr, mode: 0, slot: 0), .read(slot: 0, count: 5000),
+        ])
+    }
+
+    @Test func fifoReadsThroughANoAccessTimeDescriptorLeaveAtimeAlone() throws {
+        try Diff.agree([
+            .mknod("a", mode: S_IFIFO | 0o755),
+            .open("a", flags: Diff.rdwr | Diff.O_NOATIME, mode: 0, slot: 4), .dup(slot: 4, into: 3),
+            .write(slot: 3, data: Array("xy".utf8)), .fstat(slot: 3), .read(slot: 4, count: 5000),
+            .stat(Location("", base: 4), flags: Diff.emptyPath),
+        ])
+    }
+}
