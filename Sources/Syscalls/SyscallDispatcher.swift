@@ -88,6 +88,6 @@ public enum SyscallTable {
 
     static var allEntries: [SyscallEntry] {
         openEntries + ioEntries + lockEntries + directoryEntries + fcntlEntries + mountEntries
-            + pipeEntries + statEntries + pathEntries
+            + pipeEntries + statEntries + pathEntries + xattrEntries
     }
 }
