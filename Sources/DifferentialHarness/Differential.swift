@@ -51,7 +51,8 @@ public enum Differential {
         _ operations: [Operation], configuration: RunConfiguration = .root,
         compareTrees: Bool = true, stopAtFirst: Bool = false, vfsBinary: String? = nil
     ) throws -> RunReport {
-        let kernel = try SubprocessKernelExecutor(configuration: configuration, vfsBinary: vfsBinary)
+        let kernel = try SubprocessKernelExecutor(
+            configuration: configuration, vfsBinary: vfsBinary)
         defer { kernel.removeScratch() }
         let vfs: VFSExecutor
         do {
@@ -63,7 +64,8 @@ public enum Differential {
         for (index, operation) in operations.enumerated() {
             let kernelOutcome = try kernel.run(operation)
             let vfsOutcome = vfs.run(operation)
-            report.steps.append(StepRecord(operation: operation, kernel: kernelOutcome, vfs: vfsOutcome))
+            report.steps.append(
+                StepRecord(operation: operation, kernel: kernelOutcome, vfs: vfsOutcome))
             let found = compare(kernelOutcome, vfsOutcome, step: index, operation: operation)
             report.divergences += found
             if stopAtFirst && !found.isEmpty { return report }
@@ -217,7 +219,9 @@ public struct RunReport: Sendable {
     public func render(maxDivergences: Int = 10) -> String {
         var divergent: Set<Int> = []
         for divergence in divergences { if let step = divergence.step { divergent.insert(step) } }
-        var lines = ["configuration: \(configuration.identity), root \(octal(configuration.rootMode)) \(configuration.rootUID):\(configuration.rootGID), umask \(octal(configuration.umask))"]
+        var lines = [
+            "configuration: \(configuration.identity), root \(octal(configuration.rootMode)) \(configuration.rootUID):\(configuration.rootGID), umask \(octal(configuration.umask))"
+        ]
         for (index, step) in steps.enumerated() {
             let same = step.kernel == step.vfs
             let mark = divergent.contains(index) ? "≠" : " "

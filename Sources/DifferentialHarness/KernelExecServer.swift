@@ -43,7 +43,8 @@ public enum KernelExecCommand {
             index += 1
         }
         guard let root else {
-            printError("usage: vfs kernel-exec --root DIR [--uid U --gid G --groups a,b] [--umask 022]")
+            printError(
+                "usage: vfs kernel-exec --root DIR [--uid U --gid G --groups a,b] [--umask 022]")
             return 2
         }
         return runKernelExecServer(root: root, identity: identity, umask: umask)

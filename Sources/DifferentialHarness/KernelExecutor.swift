@@ -50,7 +50,9 @@ final class KernelExecutor {
         case .read(let slot, let count):
             return readInto(count) { sys(0, fd(slot), $0, $1) }
         case .write(let slot, let data):
-            return data.withUnsafeBytes { value(sys(1, fd(slot), address($0.baseAddress), $0.count)) }
+            return data.withUnsafeBytes {
+                value(sys(1, fd(slot), address($0.baseAddress), $0.count))
+            }
         case .pread(let slot, let count, let offset):
             return readInto(count) { sys(17, fd(slot), $0, $1, Int(offset)) }
         case .pwrite(let slot, let data, let offset):
@@ -93,7 +95,9 @@ final class KernelExecutor {
         case .fchown(let slot, let uid, let gid):
             return done(sys(93, fd(slot), Int(uid), Int(gid)))
         case .utimens(let l, let access, let modification, let flags):
-            var times = [KernelExecutor.timespecValue(access), KernelExecutor.timespecValue(modification)]
+            var times = [
+                KernelExecutor.timespecValue(access), KernelExecutor.timespecValue(modification),
+            ]
             return times.withUnsafeMutableBufferPointer { buffer in
                 at(l) { sys(280, $0, $1, address(buffer.baseAddress), Int(flags)) }
             }
@@ -192,7 +196,9 @@ final class KernelExecutor {
         var entries: [EntryRecord] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         for _ in 0..<10_000 {
-            let count = buffer.withUnsafeMutableBytes { sys(217, fd, address($0.baseAddress), $0.count) }
+            let count = buffer.withUnsafeMutableBytes {
+                sys(217, fd, address($0.baseAddress), $0.count)
+            }
             if count < 0 { return .failure(errno: Int32(-count)) }
             if count == 0 { return .entries(entries.sorted()) }
             entries += KernelExecutor.parseDirents(buffer[..<count])

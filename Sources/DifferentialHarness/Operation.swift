@@ -163,7 +163,8 @@ public struct Identity: Codable, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         isRoot && gid == 0 && groups.isEmpty
-            ? "root" : "uid \(uid) gid \(gid) groups \(groups.map(String.init).joined(separator: ","))"
+            ? "root"
+            : "uid \(uid) gid \(gid) groups \(groups.map(String.init).joined(separator: ","))"
     }
 }
 

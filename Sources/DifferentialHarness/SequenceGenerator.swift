@@ -62,7 +62,9 @@ public struct SequenceGenerator {
     mutating func slot() -> Int { int(0..<Operation.slotCount) }
 
     mutating func component() -> String {
-        weighted([(40, pick(Self.names)), (3, "."), (4, ".."), (1, String(repeating: "n", count: 256))])
+        weighted([
+            (40, pick(Self.names)), (3, "."), (4, ".."), (1, String(repeating: "n", count: 256)),
+        ])
     }
 
     /// A path: one to three components, sometimes a trailing slash or "/.", rarely absolute
@@ -95,13 +97,18 @@ public struct SequenceGenerator {
     }
 
     mutating func data() -> [UInt8] {
-        let length = weighted([(50, int(1..<8)), (30, int(8..<40)), (10, 0), (10, int(4000..<5000))])
+        let length = weighted([
+            (50, int(1..<8)), (30, int(8..<40)), (10, 0), (10, int(4000..<5000)),
+        ])
         let fill = pick(Array("xyzw".utf8))
         return (0..<length).map { fill &+ UInt8($0 % 3) }
     }
 
     mutating func offset() -> Int64 {
-        weighted([(30, 0), (20, Int64(int(1..<20))), (10, 4095), (10, 4096), (10, 8195), (8, 70_000), (2, -1)])
+        weighted([
+            (30, 0), (20, Int64(int(1..<20))), (10, 4095), (10, 4096), (10, 8195), (8, 70_000),
+            (2, -1),
+        ])
     }
 
     mutating func mode() -> UInt32 {
@@ -123,7 +130,10 @@ public struct SequenceGenerator {
         if chance(5) { flags |= 0o10000000 }  // O_PATH
         if chance(3) { flags |= 0o1000000 }  // O_NOATIME
         if chance(5) { flags |= 0o2000000 }  // O_CLOEXEC
-        if chance(2) { flags = (flags & ~0o200000) | 0o20200000 | (access == 0 ? 2 : 0) }  // O_TMPFILE
+        if chance(2) {
+            // O_TMPFILE (which includes O_DIRECTORY's bit), for writing.
+            flags = (flags & ~0o200000) | 0o20200000 | (access == 0 ? 2 : 0)
+        }
         return flags
     }
 
@@ -134,7 +144,10 @@ public struct SequenceGenerator {
     }
 
     mutating func xattrName() -> String {
-        weighted([(40, "user.a"), (25, "user.b"), (10, "trusted.t"), (5, "security.s"), (5, "bogus.x"), (3, "user.")])
+        weighted([
+            (40, "user.a"), (25, "user.b"), (10, "trusted.t"), (5, "security.s"), (5, "bogus.x"),
+            (3, "user."),
+        ])
     }
 
     // MARK: - Operations
@@ -157,33 +170,51 @@ public struct SequenceGenerator {
         case 4: return .read(slot: slot(), count: pick([0, 3, 64, 5000]))
         case 5: return .pread(slot: slot(), count: pick([0, 3, 64, 5000]), offset: offset())
         case 6: return .pwrite(slot: slot(), data: data(), offset: offset())
-        case 7: return .lseek(slot: slot(), offset: offset(), whence: weighted([(30, 0), (20, 1), (20, 2), (10, 3), (10, 4), (1, 7)]))
-        case 8: return .ftruncate(slot: slot(), length: weighted([(30, 0), (30, Int64(int(1..<20))), (20, 5000), (10, 70_000), (2, -1)]))
-        case 9: return .truncate(path(), length: weighted([(30, 0), (30, Int64(int(1..<20))), (20, 5000), (2, -1)]))
+        case 7:
+            return .lseek(
+                slot: slot(), offset: offset(),
+                whence: weighted([(30, 0), (20, 1), (20, 2), (10, 3), (10, 4), (1, 7)]))
+        case 8:
+            return .ftruncate(
+                slot: slot(),
+                length: weighted([
+                    (30, 0), (30, Int64(int(1..<20))), (20, 5000), (10, 70_000), (2, -1),
+                ]))
+        case 9:
+            return .truncate(
+                path(), length: weighted([(30, 0), (30, Int64(int(1..<20))), (20, 5000), (2, -1)]))
         case 10:
             return .fallocate(
                 slot: slot(), mode: weighted([(40, 0), (25, 1), (25, 3), (5, 2), (5, 0x10)]),
                 offset: weighted([(40, 0), (30, 4096), (20, Int64(int(1..<100))), (2, -1)]),
                 length: weighted([(40, 4096), (30, Int64(int(1..<100))), (20, 10_000), (3, 0)]))
         case 11:
-            return .rename(location(), location(), flags: weighted([(70, 0), (12, 1), (12, 2), (3, 4), (2, 3)]))
+            return .rename(
+                location(), location(),
+                flags: weighted([(70, 0), (12, 1), (12, 2), (3, 4), (2, 3)]))
         case 12: return .unlink(location(), flags: 0)
         case 13: return .unlink(location(), flags: chance(90) ? 0x200 : 0x1)
         case 14: return .rmdir(path())
-        case 15: return .link(location(), location(), flags: weighted([(70, 0), (25, 0x400), (5, 0x1000)]))
+        case 15:
+            return .link(
+                location(), location(), flags: weighted([(70, 0), (25, 0x400), (5, 0x1000)]))
         case 16: return .symlink(target: target(), location())
         case 17: return .readlink(location(), size: pick([1, 2, 64, 0]))
         case 18: return .chmod(location(), mode: mode(), flags: chance(85) ? 0 : 0x100)
         case 19: return .fchmod(slot: slot(), mode: mode())
         case 20: return .chown(location(), uid: id(), gid: id(), flags: chance(75) ? 0 : 0x100)
         case 21: return .fchown(slot: slot(), uid: id(), gid: id())
-        case 22: return .utimens(location(), access: time(), modification: time(), flags: chance(80) ? 0 : 0x100)
+        case 22:
+            return .utimens(
+                location(), access: time(), modification: time(), flags: chance(80) ? 0 : 0x100)
         case 23:
             if chance(10) { return .stat(Location("", base: slot()), flags: 0x1000) }
             return .stat(location(), flags: chance(70) ? 0 : 0x100)
         case 24: return .fstat(slot: slot())
         case 25:
-            return .access(location(), mode: pick([0, 4, 2, 1, 6, 7]), flags: weighted([(70, 0), (15, 0x200), (15, 0x100)]))
+            return .access(
+                location(), mode: pick([0, 4, 2, 1, 6, 7]),
+                flags: weighted([(70, 0), (15, 0x200), (15, 0x100)]))
         case 26: return .getdents(slot: slot())
         case 27: return .dup(slot: slot(), into: slot())
         case 28: return .dup2(slot: slot(), onto: slot())
@@ -191,7 +222,9 @@ public struct SequenceGenerator {
             switch int(0..<4) {
             case 0: return .fcntl(slot: slot(), command: 3, argument: 0)
             case 1:
-                let flags: Int32 = 0o4000 | (chance(40) ? 0o2000 : 0) | (chance(15) ? 0o1000000 : 0) | (chance(10) ? 0o40000 : 0)
+                let flags: Int32 =
+                    0o4000 | (chance(40) ? 0o2000 : 0) | (chance(15) ? 0o1000000 : 0)
+                    | (chance(10) ? 0o40000 : 0)
                 return .fcntl(slot: slot(), command: 4, argument: flags)
             case 2: return .fcntl(slot: slot(), command: 1, argument: 0)
             default: return .fcntl(slot: slot(), command: 2, argument: int(0..<2) == 0 ? 0 : 1)
@@ -203,7 +236,8 @@ public struct SequenceGenerator {
             return .setxattr(
                 path(), name: xattrName(), value: Array(pick(["", "v", "value"]).utf8),
                 flags: weighted([(70, 0), (15, 1), (15, 2)]), follow: chance(80))
-        case 32: return .getxattr(path(), name: xattrName(), size: pick([0, 1, 64]), follow: chance(80))
+        case 32:
+            return .getxattr(path(), name: xattrName(), size: pick([0, 1, 64]), follow: chance(80))
         case 33: return .listxattr(path(), size: pick([0, 3, 256]), follow: chance(80))
         case 34: return .removexattr(path(), name: xattrName(), follow: chance(80))
         case 35: return .chdir(weighted([(60, path()), (20, ".."), (20, "/")]))

@@ -20,7 +20,9 @@ public struct Shrinker {
 
     /// A minimal sequence whose first divergence has the same signature as `operations`',
     /// and the report of its run. Throws only for harness failures.
-    public mutating func shrink(_ operations: [Operation]) throws -> (operations: [Operation], report: RunReport) {
+    public mutating func shrink(_ operations: [Operation]) throws -> (
+        operations: [Operation], report: RunReport
+    ) {
         let original = try Differential.run(operations, configuration: configuration)
         guard let target = Shrinker.firstSignature(original) else { return (operations, original) }
         var current = operations

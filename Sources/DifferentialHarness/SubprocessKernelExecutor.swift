@@ -56,7 +56,9 @@ public final class SubprocessKernelExecutor {
         }
         scratch = try SubprocessKernelExecutor.makeScratch(configuration)
         var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0
+        guard
+            socketpair(
+                AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0
         else {
             KernelTree.remove(scratch)
             throw HarnessError("socketpair: errno \(errno)")
@@ -155,7 +157,8 @@ public final class SubprocessKernelExecutor {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         if count > 0 {
-            let exe = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let exe = String(
+                decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             candidates.append(directory(of: exe) + "/vfs")
         }
         if let first = CommandLine.arguments.first {

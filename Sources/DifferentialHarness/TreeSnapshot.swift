@@ -56,7 +56,9 @@ public enum KernelTree {
         return entries
     }
 
-    private static func walk(_ absolute: String, relative: String, into entries: inout [String: TreeEntry]) {
+    private static func walk(
+        _ absolute: String, relative: String, into entries: inout [String: TreeEntry]
+    ) {
         var info = Glibc.stat()
         guard lstat(absolute, &info) == 0 else { return }
         let type = info.st_mode & S_IFMT
@@ -68,7 +70,9 @@ public enum KernelTree {
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: 4096)
             let count = absolute.withCString { path in
-                buffer.withUnsafeMutableBytes { sys(89, address(path), address($0.baseAddress), $0.count) }
+                buffer.withUnsafeMutableBytes {
+                    sys(89, address(path), address($0.baseAddress), $0.count)
+                }
             }
             entry.target = count >= 0 ? Array(buffer[..<count]) : nil
         case S_IFREG:
@@ -92,7 +96,9 @@ public enum KernelTree {
         var names: [String] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { sys(217, Int(fd), address($0.baseAddress), $0.count) }
+            let count = buffer.withUnsafeMutableBytes {
+                sys(217, Int(fd), address($0.baseAddress), $0.count)
+            }
             if count <= 0 { break }
             names += KernelExecutor.parseDirents(buffer[..<count]).map(\.name)
         }
@@ -116,7 +122,9 @@ public enum KernelTree {
     private static func xattrs(_ absolute: String) -> [String: [UInt8]] {
         var list = [UInt8](repeating: 0, count: 65536)
         let count = absolute.withCString { path in
-            list.withUnsafeMutableBytes { sys(195, address(path), address($0.baseAddress), $0.count) }
+            list.withUnsafeMutableBytes {
+                sys(195, address(path), address($0.baseAddress), $0.count)
+            }
         }
         guard count > 0 else { return [:] }
         var result: [String: [UInt8]] = [:]

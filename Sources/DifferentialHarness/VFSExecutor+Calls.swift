@@ -1,13 +1,10 @@
 import Syscalls
 import VFSCore
 
-/// The VFS side's syscalls, one per kernel syscall the kernel side makes, forwarding to the
-/// `Task` method of the same name. Calls the `Task` does not have yet are spelled on VFSCore
-/// directly (marked INTERIM), in the kernel's order of checks.
+/// The VFS side's syscalls, one per kernel syscall the kernel side makes, each forwarding to
+/// the `Task` method of the same name (so the comparison covers the syscall layer's argument
+/// checks, not only VFSCore's).
 extension VFSExecutor {
-    private var vfs: VirtualFilesystem { task.vfs }
-    private var credentials: Credentials { task.credentials }
-
     // MARK: Creating and removing names
 
     func mkdirat(_ dirfd: Int32, _ path: PathArgument, _ mode: UInt32) throws(Errno) {
@@ -149,50 +146,35 @@ extension VFSExecutor {
         task.umask(mask)
     }
 
-    // MARK: INTERIM path plumbing for the xattr calls (Task.operation is internal)
-
-    private func operation(_ path: PathArgument, follow: Bool) throws(Errno) -> PathOperation {
-        if path.bytes.isEmpty { throw .noSuchFileOrDirectory }
-        guard path.bytes.count < Linux.PATH_MAX else { throw .fileNameTooLong }
-        let start = path.bytes.first == 0x2F ? task.fs.root : task.fs.workingDirectory
-        return PathOperation(
-            root: task.fs.root, start: start, path: path.bytes, followFinalSymlink: follow)
-    }
-
     // MARK: Extended attributes
 
     func setxattr(
         _ path: PathArgument, _ name: String, _ value: [UInt8], _ flags: Int32, follow: Bool
     ) throws(Errno) {
-        // INTERIM
-        try vfs.setExtendedAttribute(
-            credentials, operation(path, follow: follow),
-            name: Array(name.utf8), value: value, flags: flags)
+        if follow {
+            try task.setxattr(path, Array(name.utf8), value, flags)
+        } else {
+            try task.lsetxattr(path, Array(name.utf8), value, flags)
+        }
     }
 
     func getxattr(_ path: PathArgument, _ name: String, _ size: Int, follow: Bool) throws(Errno)
         -> [UInt8]
     {
-        // INTERIM
-        let value = try vfs.getExtendedAttribute(
-            credentials, operation(path, follow: follow), name: Array(name.utf8))
-        if size != 0 && value.count > size { throw .outOfRange }
-        return value
+        follow
+            ? try task.getxattr(path, Array(name.utf8), size)
+            : try task.lgetxattr(path, Array(name.utf8), size)
     }
 
     func listxattr(_ path: PathArgument, _ size: Int, follow: Bool) throws(Errno) -> [UInt8] {
-        // INTERIM
-        let names = try vfs.listExtendedAttributes(
-            credentials, operation(path, follow: follow))
-        var list: [UInt8] = []
-        for name in names { list += name + [0] }
-        if size != 0 && list.count > size { throw .outOfRange }
-        return list
+        follow ? try task.listxattr(path, size) : try task.llistxattr(path, size)
     }
 
     func removexattr(_ path: PathArgument, _ name: String, follow: Bool) throws(Errno) {
-        // INTERIM
-        try vfs.removeExtendedAttribute(
-            credentials, operation(path, follow: follow), name: Array(name.utf8))
+        if follow {
+            try task.removexattr(path, Array(name.utf8))
+        } else {
+            try task.lremovexattr(path, Array(name.utf8))
+        }
     }
 }

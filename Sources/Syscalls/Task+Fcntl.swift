@@ -54,7 +54,7 @@ extension Task {
             try setStatusFlags(description, argi)
             return 0
         case Linux.F_GETPIPE_SZ:
-            guard let pipe = (description.impl as? PipeFile)?.pipe else {
+            guard let pipe = description.impl.pipeEnd?.pipe else {
                 throw .badFileDescriptor
             }
             return Int32(clamping: pipe.capacity)
@@ -131,7 +131,7 @@ extension Task {
         var flags = requested
         // Without ->fasync, FASYNC keeps whatever the file had (Linux 6.18 on tmpfs: F_SETFL
         // O_ASYNC returns 0 and F_GETFL still shows 0x8002).
-        if !(description.impl is PipeFile) {
+        if description.impl.pipeEnd == nil {
             flags = (flags & ~OpenOptions.async) | (current & OpenOptions.async)
         }
         description.setStatusFlags(flags)

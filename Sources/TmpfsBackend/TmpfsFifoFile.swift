@@ -24,6 +24,7 @@ final class TmpfsFifoFile: FileDescriptionImpl {
     }
 
     var isSeekable: Bool { false }
+    var pipeEnd: PipeFile? { pipe }
 
     func statusFlagsChanged(_ flags: Int32) {
         pipe.statusFlagsChanged(flags)

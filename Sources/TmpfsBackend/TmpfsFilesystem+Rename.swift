@@ -126,14 +126,23 @@ extension TmpfsFilesystem {
             whiteout = TmpfsDentry(inode: inode, parent: r.oldParent, name: r.oldName.owned())
         }
         if r.exchange, let target {
+            // simple_offset_rename_exchange: each name keeps its offset; both entries go to
+            // the head of their lists, the source on top (Linux 6.18: exchanging a and c in
+            // [c, b, a] lists c, a, b).
+            let oldOffset = oldDirectory.offset(of: r.oldName)
+            let newOffset = newDirectory.offset(of: r.newName)
             oldDirectory.remove(r.oldName)
             newDirectory.remove(r.newName)
-            newDirectory.insert(source, as: r.newName.owned())
-            oldDirectory.insert(target, as: r.oldName.owned())
+            oldDirectory.insert(target, as: r.oldName.owned(), offset: oldOffset)
+            newDirectory.insert(source, as: r.newName.owned(), offset: newOffset)
             source.placement.withLock { $0 = .init(parent: r.newParent, name: r.newName.owned()) }
             target.placement.withLock { $0 = .init(parent: r.oldParent, name: r.oldName.owned()) }
             target.inode.touchChanged(now)
         } else {
+            // simple_offset_rename: the source takes the replaced entry's offset, or a new one;
+            // either way it goes to the head of the list. A whiteout is made first (its offset
+            // comes before the source's new one).
+            let inherited = target == nil ? nil : newDirectory.offset(of: r.newName)
             if let target {
                 if target.isDirectory {
                     try removeEmptyDirectory(target, seenThrough: r.to.mount)
@@ -150,10 +159,10 @@ extension TmpfsFilesystem {
                 target.inode.touchChanged(now)
             }
             oldDirectory.remove(r.oldName)
-            let newName = r.newName.owned()
-            newDirectory.insert(source, as: newName)
-            source.placement.withLock { $0 = .init(parent: r.newParent, name: newName) }
             if let whiteout { oldDirectory.insert(whiteout, as: whiteout.name) }
+            let newName = r.newName.owned()
+            newDirectory.insert(source, as: newName, offset: inherited)
+            source.placement.withLock { $0 = .init(parent: r.newParent, name: newName) }
         }
         source.inode.touchChanged(now)
         r.oldParent.inode.touchModified(now)

@@ -144,11 +144,11 @@ final class TmpfsDirectoryFile: FileDescriptionImpl {
     private static let dot = Name(unchecked: [0x2E][...])
     private static let dotDot = Name(unchecked: [0x2E, 0x2E][...])
 
-    /// Positions, as Linux 6.18's tmpfs (simple_offset) has them: 0 is `.`, 1 is `..`, 2 is
-    /// the newest entry, any other number N the newest entry whose sequence is below N, and
-    /// `TmpfsDirectory.endOfDirectory` (INT32_MAX) the end, which is where reading the last
-    /// entry leaves the offset. A removed directory reads as ENOENT, as Linux's `iterate_dir`
-    /// answers.
+    /// Positions, as Linux 6.18's tmpfs (simple_offset) has them (see `TmpfsDirectory`): 0 is
+    /// `.`, 1 is `..`, 2 the head of the child list, N the entry with the largest offset at
+    /// or below N (the head when there is none), and `TmpfsDirectory.endOfDirectory`
+    /// (INT32_MAX) the end, where reading the last entry leaves the offset. A removed
+    /// directory reads as ENOENT, as Linux's `iterate_dir` answers.
     func readDirectory(from position: Int64, _ emit: (DirectoryEntry) -> Bool) throws(Errno)
         -> Int64
     {
@@ -164,16 +164,14 @@ final class TmpfsDirectoryFile: FileDescriptionImpl {
             }
             if position == 1 {
                 let parent = dentry.parent ?? dentry
-                let next = directory.positionOfNewest
+                let next = directory.positionOfHead
                 let entry = DirectoryEntry(
                     name: Self.dotDot, type: .directory, inode: parent.inode.number,
                     nextOffset: next)
                 guard emit(entry) else { return 1 }
                 position = next
             }
-            if position == TmpfsDirectory.endOfDirectory { return position }
-            return directory.forEachNewestFirst(below: position == 2 ? Int64.max : position) {
-                offset, child in
+            return directory.forEachListed(from: position) { offset, child in
                 emit(
                     DirectoryEntry(
                         name: child.name, type: child.fileType, inode: child.inode.number,

@@ -69,6 +69,9 @@ public protocol FileDescriptionImpl: AnyObject, Sendable {
     var isSeekable: Bool { get }
     /// F_SETFL changed the status flags (O_NONBLOCK, O_APPEND...).
     func statusFlagsChanged(_ flags: Int32)
+    /// The pipe end behind this file, for pipes and for FIFOs a file system wraps (F_GETPIPE_SZ
+    /// and O_ASYNC apply to both); nil for everything else.
+    var pipeEnd: PipeFile? { get }
 }
 
 extension FileDescriptionImpl {
@@ -93,4 +96,5 @@ extension FileDescriptionImpl {
     public func release() {}
     public var isSeekable: Bool { true }
     public func statusFlagsChanged(_ flags: Int32) {}
+    public var pipeEnd: PipeFile? { nil }
 }

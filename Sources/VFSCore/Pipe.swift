@@ -182,6 +182,7 @@ public final class PipeFile: FileDescriptionImpl {
     }
 
     public var isSeekable: Bool { false }
+    public var pipeEnd: PipeFile? { self }
 
     public func statusFlagsChanged(_ flags: Int32) {
         nonBlockingFlag.withLock { $0 = flags & OpenOptions.nonBlocking != 0 }

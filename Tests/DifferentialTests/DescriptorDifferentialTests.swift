@@ -8,13 +8,19 @@ import Testing
 struct DescriptorDifferentialTests {
     @Test func readingAWriteOnlyDescriptorIsEBADF() throws {
         try Diff.last(
-            [.open("f", flags: O_CREAT | Diff.wronly, mode: 0o644, slot: 0), .read(slot: 0, count: 4)],
+            [
+                .open("f", flags: O_CREAT | Diff.wronly, mode: 0o644, slot: 0),
+                .read(slot: 0, count: 4),
+            ],
             is: Diff.fails(EBADF))
     }
 
     @Test func writingAReadOnlyDescriptorIsEBADF() throws {
         try Diff.last(
-            [.create("f"), .open("f", flags: Diff.rdonly, mode: 0, slot: 1), .write(slot: 1, data: [1])],
+            [
+                .create("f"), .open("f", flags: Diff.rdonly, mode: 0, slot: 1),
+                .write(slot: 1, data: [1]),
+            ],
             is: Diff.fails(EBADF))
     }
 
@@ -24,29 +30,43 @@ struct DescriptorDifferentialTests {
 
     @Test func readingAPathOnlyDescriptorIsEBADF() throws {
         try Diff.last(
-            [.create("f"), .open("f", flags: Diff.O_PATH, mode: 0, slot: 1), .read(slot: 1, count: 1)],
+            [
+                .create("f"), .open("f", flags: Diff.pathOnly, mode: 0, slot: 1),
+                .read(slot: 1, count: 1),
+            ],
             is: Diff.fails(EBADF))
     }
 
     @Test func fchmodOfAPathOnlyDescriptorIsEBADF() throws {
         try Diff.last(
-            [.create("f"), .open("f", flags: Diff.O_PATH, mode: 0, slot: 1), .fchmod(slot: 1, mode: 0o600)],
+            [
+                .create("f"), .open("f", flags: Diff.pathOnly, mode: 0, slot: 1),
+                .fchmod(slot: 1, mode: 0o600),
+            ],
             is: Diff.fails(EBADF))
     }
 
     @Test func fstatOfAPathOnlyDescriptorWorks() throws {
-        try Diff.agree([.create("f"), .open("f", flags: Diff.O_PATH, mode: 0, slot: 1), .fstat(slot: 1)])
+        try Diff.agree([
+            .create("f"), .open("f", flags: Diff.pathOnly, mode: 0, slot: 1), .fstat(slot: 1),
+        ])
     }
 
     @Test func ftruncateOfAReadOnlyDescriptorIsEINVAL() throws {
         try Diff.last(
-            [.create("f"), .open("f", flags: Diff.rdonly, mode: 0, slot: 1), .ftruncate(slot: 1, length: 0)],
+            [
+                .create("f"), .open("f", flags: Diff.rdonly, mode: 0, slot: 1),
+                .ftruncate(slot: 1, length: 0),
+            ],
             is: Diff.fails(EINVAL))
     }
 
     @Test func readingADirectoryIsEISDIR() throws {
         try Diff.last(
-            [.mkdir("d", mode: 0o755), .open("d", flags: Diff.rdonly, mode: 0, slot: 0), .read(slot: 0, count: 8)],
+            [
+                .mkdir("d", mode: 0o755), .open("d", flags: Diff.rdonly, mode: 0, slot: 0),
+                .read(slot: 0, count: 8),
+            ],
             is: Diff.fails(EISDIR))
     }
 
@@ -80,24 +100,31 @@ struct DescriptorDifferentialTests {
 
     @Test func lseekOnAFifoIsESPIPE() throws {
         try Diff.last(
-            [.mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdonly, mode: 0, slot: 0),
-             .lseek(slot: 0, offset: 0, whence: SEEK_SET)],
+            [
+                .mknod("p", mode: S_IFIFO | 0o644),
+                .open("p", flags: Diff.rdonly, mode: 0, slot: 0),
+                .lseek(slot: 0, offset: 0, whence: SEEK_SET),
+            ],
             is: Diff.fails(ESPIPE))
     }
 
     @Test func anUnknownWhenceIsEINVAL() throws {
-        try Diff.last([.create("f"), .lseek(slot: 0, offset: 0, whence: 7)], is: Diff.fails(EINVAL))
+        try Diff.last(
+            [.create("f"), .lseek(slot: 0, offset: 0, whence: 7)], is: Diff.fails(EINVAL))
     }
 
     @Test func preadAtANegativeOffsetIsEINVAL() throws {
-        try Diff.last([.create("f"), .pread(slot: 0, count: 1, offset: -1)], is: Diff.fails(EINVAL))
+        try Diff.last(
+            [.create("f"), .pread(slot: 0, count: 1, offset: -1)], is: Diff.fails(EINVAL))
     }
 
     @Test func seekDataAndHoleFollowPages() throws {
         try Diff.agree([
             .create("f"), .pwrite(slot: 0, data: [1, 2, 3], offset: 8195),
-            .lseek(slot: 0, offset: 0, whence: Diff.SEEK_DATA), .lseek(slot: 0, offset: 0, whence: Diff.SEEK_HOLE),
-            .lseek(slot: 0, offset: 8196, whence: Diff.SEEK_HOLE), .lseek(slot: 0, offset: 9000, whence: Diff.SEEK_DATA),
+            .lseek(slot: 0, offset: 0, whence: Diff.seekData),
+            .lseek(slot: 0, offset: 0, whence: Diff.seekHole),
+            .lseek(slot: 0, offset: 8196, whence: Diff.seekHole),
+            .lseek(slot: 0, offset: 9000, whence: Diff.seekData),
             .fstat(slot: 0),
         ])
     }
@@ -107,7 +134,8 @@ struct DescriptorDifferentialTests {
             .create("f"), .write(slot: 0, data: Array("hello".utf8)),
             .open("f", flags: Diff.wronly | O_APPEND, mode: 0, slot: 1),
             .lseek(slot: 1, offset: 0, whence: SEEK_SET), .write(slot: 1, data: Array("!".utf8)),
-            .pwrite(slot: 1, data: Array("?".utf8), offset: 0), .pread(slot: 0, count: 64, offset: 0),
+            .pwrite(slot: 1, data: Array("?".utf8), offset: 0),
+            .pread(slot: 0, count: 64, offset: 0),
         ])
     }
 
@@ -136,10 +164,12 @@ struct DescriptorDifferentialTests {
     @Test func statusFlagsAndCloseOnExec() throws {
         try Diff.agree([
             .open("f", flags: Diff.create | O_CLOEXEC, mode: 0o644, slot: 0),
-            .fcntl(slot: 0, command: F_GETFL, argument: 0), .fcntl(slot: 0, command: F_GETFD, argument: 0),
-            .fcntl(slot: 0, command: F_SETFL, argument: O_APPEND | O_NONBLOCK | Diff.O_DIRECT),
+            .fcntl(slot: 0, command: F_GETFL, argument: 0),
+            .fcntl(slot: 0, command: F_GETFD, argument: 0),
+            .fcntl(slot: 0, command: F_SETFL, argument: O_APPEND | O_NONBLOCK | Diff.direct),
             .fcntl(slot: 0, command: F_GETFL, argument: 0), .dup(slot: 0, into: 1),
-            .fcntl(slot: 1, command: F_GETFD, argument: 0), .fcntl(slot: 1, command: F_SETFD, argument: 1),
+            .fcntl(slot: 1, command: F_GETFD, argument: 0),
+            .fcntl(slot: 1, command: F_SETFD, argument: 1),
             .fcntl(slot: 1, command: F_GETFD, argument: 0),
         ])
     }
@@ -173,9 +203,9 @@ struct DescriptorDifferentialTests {
     @Test func temporaryFilesHaveNoName() throws {
         try Diff.agree([
             .mkdir("d", mode: 0o755),
-            .open("d", flags: Diff.O_TMPFILE | O_RDWR | O_NONBLOCK, mode: 0o600, slot: 0),
+            .open("d", flags: Diff.temporaryFile | O_RDWR | O_NONBLOCK, mode: 0o600, slot: 0),
             .write(slot: 0, data: [1]), .fstat(slot: 0),
-            .open("d", flags: Diff.O_TMPFILE | O_RDONLY | O_NONBLOCK, mode: 0o600, slot: 1),
+            .open("d", flags: Diff.temporaryFile | O_RDONLY | O_NONBLOCK, mode: 0o600, slot: 1),
         ])
     }
 }

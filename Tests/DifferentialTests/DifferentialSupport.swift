@@ -60,12 +60,12 @@ enum Diff {
     static let removedir: Int32 = 0x200
     static let emptyPath: Int32 = 0x1000
     // What Swift's Glibc module leaves out (_GNU_SOURCE names), x86-64 values.
-    static let O_PATH: Int32 = 0o10000000
-    static let O_TMPFILE: Int32 = 0o20200000
-    static let O_DIRECT: Int32 = 0o40000
-    static let O_NOATIME: Int32 = 0o1000000
-    static let SEEK_DATA: Int32 = 3
-    static let SEEK_HOLE: Int32 = 4
+    static let pathOnly: Int32 = 0o10000000
+    static let temporaryFile: Int32 = 0o20200000
+    static let direct: Int32 = 0o40000
+    static let noAccessTime: Int32 = 0o1000000
+    static let seekData: Int32 = 3
+    static let seekHole: Int32 = 4
 }
 
 extension Operation {

@@ -7,15 +7,20 @@ import Testing
 struct FifoDifferentialTests {
     @Test func readingAnEmptyFifoOpenedReadWriteIsEAGAIN() throws {
         try Diff.last(
-            [.mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdwr, mode: 0, slot: 0),
-             .read(slot: 0, count: 8)],
+            [
+                .mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdwr, mode: 0, slot: 0),
+                .read(slot: 0, count: 8),
+            ],
             is: Diff.fails(EAGAIN))
     }
 
     @Test func aFailedWriterOpenLeavesNoWriterBehind() throws {
         try Diff.last(
-            [.mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.wronly, mode: 0, slot: 1),
-             .open("p", flags: Diff.rdonly, mode: 0, slot: 0), .read(slot: 0, count: 8)],
+            [
+                .mknod("p", mode: S_IFIFO | 0o644),
+                .open("p", flags: Diff.wronly, mode: 0, slot: 1),
+                .open("p", flags: Diff.rdonly, mode: 0, slot: 0), .read(slot: 0, count: 8),
+            ],
             is: .bytes([]))
     }
 
@@ -30,9 +35,11 @@ struct FifoDifferentialTests {
 
     @Test func writingWithoutReadersIsEPIPE() throws {
         try Diff.last(
-            [.mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdwr, mode: 0, slot: 0),
-             .open("p", flags: Diff.wronly, mode: 0, slot: 1), .close(slot: 0),
-             .write(slot: 1, data: [1])],
+            [
+                .mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdwr, mode: 0, slot: 0),
+                .open("p", flags: Diff.wronly, mode: 0, slot: 1), .close(slot: 0),
+                .write(slot: 1, data: [1]),
+            ],
             is: Diff.fails(EPIPE))
     }
 
@@ -50,6 +57,16 @@ struct FifoDifferentialTests {
             .open("c", flags: Diff.wronly, mode: 0, slot: 2),
             .open("d", flags: Diff.rdwr | O_CREAT, mode: 0o755, slot: 5),
             .open("c", flags: Diff.wronly, mode: 0, slot: 4), .read(slot: 5, count: 64),
+        ])
+    }
+
+    @Test func pipeSizeAndAsyncFlagOfAFifo() throws {
+        // F_GETPIPE_SZ (1032) and F_SETFL with O_ASYNC (0o20000) on a FIFO descriptor.
+        try Diff.agree([
+            .mknod("p", mode: S_IFIFO | 0o644), .open("p", flags: Diff.rdwr, mode: 0, slot: 0),
+            .fcntl(slot: 0, command: 1032, argument: 0),
+            .fcntl(slot: 0, command: F_SETFL, argument: O_NONBLOCK | 0o20000),
+            .fcntl(slot: 0, command: F_GETFL, argument: 0),
         ])
     }
 }

@@ -14,29 +14,38 @@ import Testing
     }
 
     @Test func everyComparedStatFieldIsChecked() {
-        let kernel = StatRecord(mode: 0o100644, nlink: 1, size: 3, uid: 0, gid: 0, blocks: 8,
-                                accessTime: .same, modificationTime: .changed, changeTime: .changed)
+        let kernel = StatRecord(
+            mode: 0o100644, nlink: 1, size: 3, uid: 0, gid: 0, blocks: 8,
+            accessTime: .same, modificationTime: .changed, changeTime: .changed)
         var vfs = kernel
         vfs.nlink = 2
         vfs.blocks = 0
         vfs.changeTime = .same
-        let found = Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0))
+        let found = Differential.compare(
+            .stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0))
         #expect(found.map { $0.field } == ["stat.nlink", "stat.blocks", "stat.ctime"])
     }
 
     @Test func atimeIsNotComparedWhereLinuxsCoarseClockMayHideAChange() {
-        var kernel = StatRecord(mode: 0o100644, nlink: 1, size: 0, uid: 0, gid: 0, blocks: 0,
-                                accessTime: .same, modificationTime: .same, changeTime: .same)
+        var kernel = StatRecord(
+            mode: 0o100644, nlink: 1, size: 0, uid: 0, gid: 0, blocks: 0,
+            accessTime: .same, modificationTime: .same, changeTime: .same)
         kernel.accessWasStale = false
         kernel.wasSettled = false
         var vfs = kernel
         vfs.accessTime = .changed
         vfs.wasSettled = nil
-        #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).isEmpty)
+        #expect(
+            Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0))
+                .isEmpty)
         kernel.wasSettled = true
-        #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).count == 1)
+        #expect(
+            Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0))
+                .count == 1)
         kernel.accessWasStale = true
-        #expect(Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0)).isEmpty)
+        #expect(
+            Differential.compare(.stat(kernel), .stat(vfs), step: 0, operation: .fstat(slot: 0))
+                .isEmpty)
     }
 
     @Test func treesDifferingInContentsAreADivergence() {
@@ -78,10 +87,13 @@ import Testing
     }
 
     @Test func operationsSurviveJSON() throws {
-        var generator = SequenceGenerator(seed: 9, identities: [.root, Identity(uid: 5, gid: 6, groups: [7])])
+        var generator = SequenceGenerator(
+            seed: 9, identities: [.root, Identity(uid: 5, gid: 6, groups: [7])])
         let operations = generator.sequence(count: 500)
         let data = try JSONEncoder().encode(operations)
-        #expect(try JSONDecoder().decode([DifferentialHarness.Operation].self, from: data) == operations)
+        #expect(
+            try JSONDecoder().decode([DifferentialHarness.Operation].self, from: data) == operations
+        )
     }
 
     @Test func minimizeFindsTheTwoOperationsThatMatter() {

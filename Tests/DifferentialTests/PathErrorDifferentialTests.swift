@@ -100,7 +100,8 @@ struct PathErrorDifferentialTests {
     }
 
     @Test func aFileDescriptorAsDirfdIsENOTDIR() throws {
-        try Diff.last([.create("f"), .stat(Location("x", base: 0), flags: 0)], is: Diff.fails(ENOTDIR))
+        try Diff.last(
+            [.create("f"), .stat(Location("x", base: 0), flags: 0)], is: Diff.fails(ENOTDIR))
     }
 
     // MARK: EISDIR
@@ -126,7 +127,8 @@ struct PathErrorDifferentialTests {
     }
 
     @Test func truncateOfADirectoryIsEISDIR() throws {
-        try Diff.last([.mkdir("d", mode: 0o755), .truncate("d", length: 0)], is: Diff.fails(EISDIR))
+        try Diff.last(
+            [.mkdir("d", mode: 0o755), .truncate("d", length: 0)], is: Diff.fails(EISDIR))
     }
 
     // MARK: ENOTEMPTY, EINVAL, EBUSY
@@ -146,7 +148,10 @@ struct PathErrorDifferentialTests {
 
     @Test func renamingADirectoryIntoItsOwnSubtreeIsEINVAL() throws {
         try Diff.last(
-            [.mkdir("a", mode: 0o755), .mkdir("a/b", mode: 0o755), .rename("a", "a/b/c", flags: 0)],
+            [
+                .mkdir("a", mode: 0o755), .mkdir("a/b", mode: 0o755),
+                .rename("a", "a/b/c", flags: 0),
+            ],
             is: Diff.fails(EINVAL))
     }
 
@@ -165,7 +170,8 @@ struct PathErrorDifferentialTests {
     }
 
     @Test func renameOfDotIsEBUSY() throws {
-        try Diff.last([.mkdir("d", mode: 0o755), .rename("d/.", "e", flags: 0)], is: Diff.fails(EBUSY))
+        try Diff.last(
+            [.mkdir("d", mode: 0o755), .rename("d/.", "e", flags: 0)], is: Diff.fails(EBUSY))
     }
 
     @Test func readlinkOfARegularFileIsEINVAL() throws {
@@ -184,20 +190,27 @@ struct PathErrorDifferentialTests {
 
     @Test func noFollowOnASymlinkIsELOOP() throws {
         try Diff.last(
-            [.create("f"), .symlink(target: "f", "s"), .open("s", flags: Diff.rdonly | O_NOFOLLOW, mode: 0, slot: 1)],
+            [
+                .create("f"), .symlink(target: "f", "s"),
+                .open("s", flags: Diff.rdonly | O_NOFOLLOW, mode: 0, slot: 1),
+            ],
             is: Diff.fails(ELOOP))
     }
 
     @Test func fortyOneChainedSymlinksAreELOOP() throws {
         var operations: [Operation] = [.create("l0")]
-        for index in 1...41 { operations.append(.symlink(target: "l\(index - 1)", Location("l\(index)"))) }
+        for index in 1...41 {
+            operations.append(.symlink(target: "l\(index - 1)", Location("l\(index)")))
+        }
         let report = try Diff.agree(operations + [.stat("l40"), .stat("l41")])
         #expect(report.steps[report.steps.count - 2].kernel.isFailure == false)
         #expect(report.steps.last?.kernel == Diff.fails(ELOOP))
     }
 
     @Test func aNameOf256BytesIsENAMETOOLONG() throws {
-        try Diff.last([.mkdir(Location(String(repeating: "n", count: 256)), mode: 0o755)], is: Diff.fails(ENAMETOOLONG))
+        try Diff.last(
+            [.mkdir(Location(String(repeating: "n", count: 256)), mode: 0o755)],
+            is: Diff.fails(ENAMETOOLONG))
     }
 
     // MARK: Links and special files
@@ -222,13 +235,19 @@ struct PathErrorDifferentialTests {
 
     @Test func openingASocketNodeIsENXIO() throws {
         try Diff.last(
-            [.mknod("sock", mode: S_IFSOCK | 0o644), .open("sock", flags: Diff.rdonly, mode: 0, slot: 0)],
+            [
+                .mknod("sock", mode: S_IFSOCK | 0o644),
+                .open("sock", flags: Diff.rdonly, mode: 0, slot: 0),
+            ],
             is: Diff.fails(ENXIO))
     }
 
     @Test func chmodWithoutFollowingASymlinkIsEOPNOTSUPP() throws {
         try Diff.last(
-            [.create("f"), .symlink(target: "f", "s"), .chmod("s", mode: 0o600, flags: Diff.nofollow)],
+            [
+                .create("f"), .symlink(target: "f", "s"),
+                .chmod("s", mode: 0o600, flags: Diff.nofollow),
+            ],
             is: Diff.fails(EOPNOTSUPP))
     }
 

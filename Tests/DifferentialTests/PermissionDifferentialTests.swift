@@ -25,7 +25,9 @@ struct PermissionDifferentialTests {
 
     @Test func readingA0600RootFileIsEACCES() throws {
         try Diff.last(
-            Diff.asUser([.create("f", mode: 0o600)], then: [.open("f", flags: Diff.rdonly, mode: 0, slot: 1)]),
+            Diff.asUser(
+                [.create("f", mode: 0o600)],
+                then: [.open("f", flags: Diff.rdonly, mode: 0, slot: 1)]),
             is: Diff.fails(EACCES), mixed)
     }
 
@@ -61,7 +63,8 @@ struct PermissionDifferentialTests {
 
     @Test func chownToAnotherUserIsEPERM() throws {
         try Diff.last(
-            Diff.asUser([], then: [.create("f"), .chown("f", uid: 1001, gid: UInt32.max, flags: 0)]),
+            Diff.asUser(
+                [], then: [.create("f"), .chown("f", uid: 1001, gid: UInt32.max, flags: 0)]),
             is: Diff.fails(EPERM), mixed)
     }
 
@@ -74,8 +77,11 @@ struct PermissionDifferentialTests {
     @Test func chownToASupplementaryGroupWorksAndClearsSetUID() throws {
         try Diff.agree(
             Diff.asUser(
-                [], then: [.create("f", mode: 0o6755), .fchmod(slot: 0, mode: 0o6755), .stat("f"),
-                           .chown("f", uid: UInt32.max, gid: 2000, flags: 0), .stat("f")]),
+                [],
+                then: [
+                    .create("f", mode: 0o6755), .fchmod(slot: 0, mode: 0o6755), .stat("f"),
+                    .chown("f", uid: UInt32.max, gid: 2000, flags: 0), .stat("f"),
+                ]),
             mixed)
     }
 
@@ -118,7 +124,10 @@ struct PermissionDifferentialTests {
     @Test func stickyDirectoryOwnedByTheUserAllowsRemoval() throws {
         try Diff.last(
             Diff.asUser(
-                [.mkdir("t", mode: 0o1777), .chown("t", uid: 1000, gid: 1000, flags: 0), .create("t/roots")],
+                [
+                    .mkdir("t", mode: 0o1777), .chown("t", uid: 1000, gid: 1000, flags: 0),
+                    .create("t/roots"),
+                ],
                 then: [.unlink("t/roots", flags: 0)]),
             is: .done, mixed)
     }
@@ -126,9 +135,14 @@ struct PermissionDifferentialTests {
     @Test func setGroupIDDirectoriesPassTheirGroupOn() throws {
         try Diff.agree(
             Diff.asUser(
-                [.mkdir("s", mode: 0o2777), .chown("s", uid: 0, gid: 2001, flags: 0),
-                 .chmod("s", mode: 0o2777, flags: 0)],
-                then: [.create("s/f", mode: 0o2755), .mkdir("s/sub", mode: 0o755), .stat("s/f"), .stat("s/sub")]),
+                [
+                    .mkdir("s", mode: 0o2777), .chown("s", uid: 0, gid: 2001, flags: 0),
+                    .chmod("s", mode: 0o2777, flags: 0),
+                ],
+                then: [
+                    .create("s/f", mode: 0o2755), .mkdir("s/sub", mode: 0o755), .stat("s/f"),
+                    .stat("s/sub"),
+                ]),
             mixed)
     }
 
@@ -144,7 +158,10 @@ struct PermissionDifferentialTests {
         try Diff.agree(
             Diff.asUser(
                 [.create("f", mode: 0o6777), .fchmod(slot: 0, mode: 0o6777), .close(slot: 0)],
-                then: [.open("f", flags: Diff.wronly, mode: 0, slot: 1), .write(slot: 1, data: [1]), .stat("f")]),
+                then: [
+                    .open("f", flags: Diff.wronly, mode: 0, slot: 1), .write(slot: 1, data: [1]),
+                    .stat("f"),
+                ]),
             mixed)
     }
 
@@ -160,7 +177,7 @@ struct PermissionDifferentialTests {
         try Diff.last(
             Diff.asUser(
                 [.create("f", mode: 0o644)],
-                then: [.open("f", flags: Diff.rdonly | Diff.O_NOATIME, mode: 0, slot: 1)]),
+                then: [.open("f", flags: Diff.rdonly | Diff.noAccessTime, mode: 0, slot: 1)]),
             is: Diff.fails(EPERM), mixed)
     }
 
@@ -185,8 +202,10 @@ struct PermissionDifferentialTests {
     @Test func userExtendedAttributesNeedWritePermissionAndARegularFileOrDirectory() throws {
         try Diff.agree(
             Diff.asUser(
-                [.create("f", mode: 0o644), .symlink(target: "f", "s"),
-                 .setxattr("f", name: "user.a", value: [1], flags: 0, follow: true)],
+                [
+                    .create("f", mode: 0o644), .symlink(target: "f", "s"),
+                    .setxattr("f", name: "user.a", value: [1], flags: 0, follow: true),
+                ],
                 then: [
                     .getxattr("f", name: "user.a", size: 64, follow: true),
                     .setxattr("f", name: "user.b", value: [2], flags: 0, follow: true),
@@ -200,7 +219,8 @@ struct PermissionDifferentialTests {
     @Test func anUnprivilegedRunFromTheStart() throws {
         try Diff.agree(
             [
-                .mkdir("d", mode: 0o750), .create("d/f", mode: 0o640), .write(slot: 0, data: [1, 2]),
+                .mkdir("d", mode: 0o750), .create("d/f", mode: 0o640),
+                .write(slot: 0, data: [1, 2]),
                 .stat("d/f"), .chmod("d", mode: 0o000, flags: 0), .stat("d/f"), .getdents(slot: 0),
                 .chmod("d", mode: 0o750, flags: 0), .rename("d/f", "g", flags: 0), .stat("g"),
             ], .user)

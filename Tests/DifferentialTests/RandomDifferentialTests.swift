@@ -58,7 +58,8 @@ struct RandomDifferentialTests {
             Issue.record("VFSKIT_SOAK_SEEDS must be first-last, got \(range)")
             return
         }
-        let operations = environment["VFSKIT_SOAK_OPS"].flatMap { Int($0) } ?? Self.operationsPerSeed
+        let operations =
+            environment["VFSKIT_SOAK_OPS"].flatMap { Int($0) } ?? Self.operationsPerSeed
         let configuration: RunConfiguration
         var identities: [Identity] = []
         switch environment["VFSKIT_SOAK_AS"] ?? "root" {

@@ -10,7 +10,8 @@ struct RegressionDifferentialTests {
 
     @Test func renameLooksTheOldNameUpBeforeTheNewDirfd() throws {
         // Linux: ENOENT from the old path, not EBADF from the closed new dirfd.
-        try Diff.last([.rename("c/c/a", Location("d/c", base: 1), flags: 0)], is: Diff.fails(ENOENT))
+        try Diff.last(
+            [.rename("c/c/a", Location("d/c", base: 1), flags: 0)], is: Diff.fails(ENOENT))
     }
 
     @Test func renameLooksTheOldNameUpBeforeAnEmptyNewName() throws {
@@ -25,29 +26,51 @@ struct RegressionDifferentialTests {
 
     @Test func openFlagsAreCheckedBeforeTheDirfd() throws {
         try Diff.last(
-            [.open(Location("c", base: 1), flags: O_WRONLY | O_CREAT | O_EXCL | O_DIRECTORY | O_NONBLOCK, mode: 0o600, slot: 1)],
+            [
+                .open(
+                    Location("c", base: 1),
+                    flags: O_WRONLY | O_CREAT | O_EXCL | O_DIRECTORY | O_NONBLOCK, mode: 0o600,
+                    slot: 1)
+            ],
             is: Diff.fails(EINVAL))
     }
 
     @Test func pathOnlyDropsTemporaryFileAndCreate() throws {
         try Diff.last(
-            [.create("c", slot: 5), .open("c/.", flags: O_RDWR | Diff.O_TMPFILE | Diff.O_PATH | O_CREAT | O_EXCL | O_NONBLOCK, mode: 0o70, slot: 5)],
+            [
+                .create("c", slot: 5),
+                .open(
+                    "c/.",
+                    flags: O_RDWR | Diff.temporaryFile | Diff.pathOnly | O_CREAT | O_EXCL
+                        | O_NONBLOCK,
+                    mode: 0o70, slot: 5),
+            ],
             is: Diff.fails(ENOTDIR))
     }
 
     @Test func temporaryFileWithNoFollowDoesNotFollowTheSymlink() throws {
         try Diff.last(
-            [.symlink(target: "..", "b"), .open("b", flags: O_RDWR | Diff.O_TMPFILE | O_NONBLOCK | O_NOFOLLOW, mode: 0o700, slot: 5)],
+            [
+                .symlink(target: "..", "b"),
+                .open(
+                    "b", flags: O_RDWR | Diff.temporaryFile | O_NONBLOCK | O_NOFOLLOW, mode: 0o700,
+                    slot: 5),
+            ],
             is: Diff.fails(ENOTDIR))
     }
 
     @Test func exclusiveCreateOfDotSlashIsEEXIST() throws {
-        try Diff.last([.open("./", flags: Diff.create | O_EXCL, mode: 0o644, slot: 0)], is: Diff.fails(EEXIST))
+        try Diff.last(
+            [.open("./", flags: Diff.create | O_EXCL, mode: 0o644, slot: 0)], is: Diff.fails(EEXIST)
+        )
     }
 
     @Test func lseekOfAPathOnlyDescriptorIsEBADFBeforeABadWhence() throws {
         try Diff.last(
-            [.mkdir("d", mode: 0o755), .open("d", flags: Diff.O_PATH, mode: 0, slot: 1), .lseek(slot: 1, offset: 0, whence: 7)],
+            [
+                .mkdir("d", mode: 0o755), .open("d", flags: Diff.pathOnly, mode: 0, slot: 1),
+                .lseek(slot: 1, offset: 0, whence: 7),
+            ],
             is: Diff.fails(EBADF))
     }
 
@@ -58,8 +81,11 @@ struct RegressionDifferentialTests {
 
     @Test func pwriteOnAReadOnlyFifoIsESPIPE() throws {
         try Diff.last(
-            [.mknod("p", mode: S_IFIFO | 0o755), .open("p", flags: Diff.rdonly, mode: 0, slot: 0),
-             .pwrite(slot: 0, data: [1, 2], offset: 8195)],
+            [
+                .mknod("p", mode: S_IFIFO | 0o755),
+                .open("p", flags: Diff.rdonly, mode: 0, slot: 0),
+                .pwrite(slot: 0, data: [1, 2], offset: 8195),
+            ],
             is: Diff.fails(ESPIPE))
     }
 
@@ -77,16 +103,18 @@ struct RegressionDifferentialTests {
             .create("f"), .write(slot: 0, data: Array("xyzxy".utf8)),
             .fallocate(slot: 0, mode: 0, offset: 4096, length: 10_000),
             .fallocate(slot: 0, mode: 1, offset: 0, length: 10_000),
-            .lseek(slot: 0, offset: 0, whence: Diff.SEEK_HOLE), .lseek(slot: 0, offset: 5000, whence: Diff.SEEK_DATA),
+            .lseek(slot: 0, offset: 0, whence: Diff.seekHole),
+            .lseek(slot: 0, offset: 5000, whence: Diff.seekData),
         ])
     }
 
     @Test func noAccessTimeDescriptorsLeaveAtimeAlone() throws {
         try Diff.agree([
-            .create("f"), .open("f", flags: Diff.rdonly | Diff.O_NOATIME, mode: 0, slot: 1),
+            .create("f"), .open("f", flags: Diff.rdonly | Diff.noAccessTime, mode: 0, slot: 1),
             .fstat(slot: 1), .pread(slot: 1, count: 3, offset: 0), .fstat(slot: 0),
             .mkdir("d", mode: 0o755), .open("d", flags: Diff.rdonly, mode: 0, slot: 2),
-            .fcntl(slot: 2, command: F_SETFL, argument: O_NONBLOCK | Diff.O_NOATIME), .fstat(slot: 2),
+            .fcntl(slot: 2, command: F_SETFL, argument: O_NONBLOCK | Diff.noAccessTime),
+            .fstat(slot: 2),
             .getdents(slot: 2), .fstat(slot: 2),
         ])
     }
@@ -165,9 +193,49 @@ struct MoreRegressionDifferentialTests {
     @Test func fifoReadsThroughANoAccessTimeDescriptorLeaveAtimeAlone() throws {
         try Diff.agree([
             .mknod("a", mode: S_IFIFO | 0o755),
-            .open("a", flags: Diff.rdwr | Diff.O_NOATIME, mode: 0, slot: 4), .dup(slot: 4, into: 3),
+            .open("a", flags: Diff.rdwr | Diff.noAccessTime, mode: 0, slot: 4),
+            .dup(slot: 4, into: 3),
             .write(slot: 3, data: Array("xy".utf8)), .fstat(slot: 3), .read(slot: 4, count: 5000),
             .stat(Location("", base: 4), flags: Diff.emptyPath),
         ])
+    }
+
+    @Test func aDirectoryPositionAfterRenameExchangeListsWhatLinuxLists() throws {
+        // Linux 6.18 swaps the two entries' offsets and moves both to the head of the
+        // directory's child list; reading from a position then lists ["d"] only.
+        try Diff.agree([
+            .open(".", flags: Diff.rdonly, mode: 0, slot: 4), .create("b", slot: 5),
+            .mkdir("d", mode: 0o777), .lseek(slot: 4, offset: 4095, whence: SEEK_CUR),
+            .rename("d", "../b", flags: 2), .getdents(slot: 4),
+        ])
+    }
+
+    @Test func aDirectoryPositionAfterRenameOverAnEntryListsWhatLinuxLists() throws {
+        // Linux 6.18: the moved entry takes over the replaced one's offset but goes to the
+        // head of the child list; reading from a position lists ["d"] only.
+        try Diff.agree([
+            .mkdir("b", mode: 0o755), .open("b", flags: Diff.rdonly, mode: 0, slot: 5),
+            .chdir("b"), .symlink(target: "b", "a"),
+            .lseek(slot: 5, offset: 70_000, whence: SEEK_CUR),
+            .mknod("c", mode: S_IFIFO | 0o755), .mkdir("d", mode: 0o700),
+            .rename("c", "a", flags: 0),
+            .getdents(slot: 5),
+        ])
+    }
+
+    @Test func directoryPositionsFollowLinksRenamesExchangesAndWhiteouts() throws {
+        var operations: [Operation] = [
+            .mkdir("d", mode: 0o755), .mkdir("e", mode: 0o755), .create("d/a"),
+            .create("d/b", slot: 1), .create("d/c", slot: 2), .mkdir("d/s", mode: 0o755),
+            .create("e/z", slot: 3), .rename("d/a", "d/x", flags: 0),
+            .rename("d/b", "d/c", flags: 2), .rename("d/c", "d/x", flags: 0),
+            .rename("d/s", "e/z", flags: 2), .link("e/s", "d/hard", flags: 0),
+            .rename("d/x", "e/moved", flags: 4), .unlink("d/b", flags: 0),
+            .open("d", flags: Diff.rdonly, mode: 0, slot: 4),
+        ]
+        for position: Int64 in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 2_147_483_647] {
+            operations += [.lseek(slot: 4, offset: position, whence: SEEK_SET), .getdents(slot: 4)]
+        }
+        try Diff.agree(operations)
     }
 }
