@@ -9,6 +9,13 @@ let package = Package(
         .library(name: "TmpfsBackend", targets: ["TmpfsBackend"]),
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "DifferentialHarness", targets: ["DifferentialHarness"]),
+        .library(name: "GoferServer", targets: ["GoferServer"]),
+        .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "HostSyscalls", targets: ["HostSyscalls"]),
+        .library(name: "HostBackend", targets: ["HostBackend"]),
+        .library(name: "GoferBackend", targets: ["GoferBackend"]),
+        .library(name: "LISAFS", targets: ["LISAFS"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "vfs", targets: ["vfs"]),
         .executable(name: "mount-tour", targets: ["MountTour"]),
         .executable(name: "custom-filesystem", targets: ["CustomFilesystem"]),
@@ -24,16 +31,50 @@ let package = Package(
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "TmpfsBackend", dependencies: ["VFSCore"]),
+        .target(
+            name: "LISAFS",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
         .target(name: "CLinuxSupport"),
         .target(name: "Syscalls", dependencies: ["VFSCore", "TmpfsBackend", "CLinuxSupport"]),
         .target(
+            name: "HostSyscalls",
+            dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(name: "HostBackend", dependencies: ["VFSCore", "HostSyscalls"]),
+        .target(
+            name: "GoferBackend",
+            dependencies: [
+                "VFSCore", "LISAFS", "HostSyscalls", .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
             name: "DifferentialHarness",
-            dependencies: ["Syscalls", "VFSCore", "TmpfsBackend", "CLinuxSupport"]
+            dependencies: [
+                "Syscalls", "VFSCore", "TmpfsBackend", "CLinuxSupport", "HostBackend", "GoferBackend",
+                "GoferServer",
+            ]
+        ),
+        .target(
+            name: "Replay", dependencies: ["Syscalls", "VFSCore", "TmpfsBackend", "HostBackend", "CLinuxSupport"]),
+        .target(
+            name: "CGoferSupport",
+            linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
+        ),
+        .target(
+            name: "GoferServer",
+            dependencies: ["CGoferSupport", "LISAFS", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(name: "CSandboxSupport", linkerSettings: [.linkedLibrary("seccomp")]),
+        .target(
+            name: "Sandbox",
+            dependencies: ["CSandboxSupport", "Syscalls", "VFSCore", "TmpfsBackend", "HostBackend"]
         ),
         .executableTarget(
             name: "vfs",
             dependencies: [
-                "Syscalls", "VFSCore", "TmpfsBackend", "DifferentialHarness",
+                "Syscalls", "VFSCore", "TmpfsBackend", "DifferentialHarness", "Replay", "GoferServer",
+                "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,10 +96,33 @@ let package = Package(
         .testTarget(name: "VFSCoreTests", dependencies: ["VFSCore", "TmpfsBackend"]),
         .testTarget(name: "TmpfsBackendTests", dependencies: ["VFSCore", "TmpfsBackend"]),
         .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "VFSCore", "TmpfsBackend"]),
+        .testTarget(
+            name: "HostBackendTests", dependencies: ["HostBackend", "HostSyscalls", "VFSCore", "Syscalls"]
+        ),
+        .testTarget(
+            name: "ReplayTests", dependencies: ["Replay", "Syscalls", "VFSCore", "TmpfsBackend"],
+            resources: [.copy("Resources/py_imports.strace"), .copy("Resources/py_imports.manifest.json")]),
+        .testTarget(
+            name: "GoferServerTests",
+            dependencies: ["GoferServer", "CGoferSupport", "LISAFS"]
+        ),
+        .testTarget(
+            name: "GoferBackendTests",
+            dependencies: ["GoferBackend", "GoferServer", "LISAFS", "VFSCore", "Syscalls", "TmpfsBackend"]
+        ),
         .testTarget(name: "VFSToolTests", dependencies: ["vfs", "VFSCore"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(
+            name: "LISAFSTests",
+            dependencies: ["LISAFS", .product(name: "SystemPackage", package: "swift-system")],
+            resources: [.copy("Vectors")]
+        ),
         .testTarget(
             name: "DifferentialTests",
-            dependencies: ["DifferentialHarness", "Syscalls", "VFSCore", "TmpfsBackend", "vfs"]
+            dependencies: [
+                "DifferentialHarness", "Syscalls", "VFSCore", "TmpfsBackend", "vfs", "HostBackend",
+                "GoferBackend", "GoferServer",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Glibc
+import VFSCore
 
 /// The differential harness: one sequence of operations, run once against Linux and once
 /// against VFSKit, compared step by step and then as whole trees.
@@ -49,14 +50,15 @@ public enum Differential {
     /// divergent step (the shrinker's mode).
     public static func run(
         _ operations: [Operation], configuration: RunConfiguration = .root,
-        compareTrees: Bool = true, stopAtFirst: Bool = false, vfsBinary: String? = nil
+        compareTrees: Bool = true, stopAtFirst: Bool = false, vfsBinary: String? = nil,
+        vfsRoot: VFSRoot.Factory = VFSRoot.default
     ) throws -> RunReport {
         let kernel = try SubprocessKernelExecutor(
             configuration: configuration, vfsBinary: vfsBinary)
         defer { kernel.removeScratch() }
         let vfs: VFSExecutor
         do {
-            vfs = try VFSExecutor(configuration: configuration)
+            vfs = try VFSExecutor(configuration: configuration, root: vfsRoot)
         } catch {
             throw HarnessError("cannot set up the VFS side: \(error)")
         }
@@ -104,6 +106,7 @@ public enum Differential {
         check("uid", k.uid, v.uid) { "\($0)" }
         check("gid", k.gid, v.gid) { "\($0)" }
         check("blocks", k.blocks, v.blocks) { $0.map { "\($0)" } ?? "-" }
+        check("rdev", k.rdev, v.rdev) { $0.map { "0x\(String($0, radix: 16))" } ?? "-" }
         // A "same" from Linux proves nothing when the previous value was not yet behind its
         // coarse clock (see `StatRecord.wasSettled`).
         let unsettled = k.wasSettled == false
@@ -148,6 +151,7 @@ public enum Differential {
             check("uid", k.uid, v.uid) { "\($0)" }
             check("gid", k.gid, v.gid) { "\($0)" }
             check("blocks", k.blocks, v.blocks) { $0.map { "\($0)" } ?? "-" }
+            check("rdev", k.rdev, v.rdev) { $0.map { "0x\(String($0, radix: 16))" } ?? "-" }
             check("target", k.target, v.target) { $0.map { quoted($0) } ?? "-" }
             check("data", k.data, v.data) { $0.map { "\($0.count) bytes \(quoted($0))" } ?? "-" }
             check("xattrs", k.xattrs, v.xattrs) { x in

@@ -8,9 +8,10 @@ import Glibc
 ///
 ///     vfs kernel-exec --root DIR [--uid U --gid G --groups a,b] [--umask 022]
 ///
-/// It must start as root. It closes every descriptor above 2, chroots into DIR (so "/" and a
-/// ".." at the top stay inside, as in the VFS, whose root is the scratch tmpfs's root),
-/// changes to "/", sets the umask, and takes the identity (setgroups, setresgid, setresuid,
+/// It must start as root. It closes every descriptor above 2, moves into a private mount
+/// namespace of its own (so mount and umount2 steps never touch the host), chroots into DIR
+/// (so "/" and a ".." at the top stay inside, as in the VFS, whose task is chrooted into a
+/// directory of its tmpfs), changes to "/", sets the umask, and takes the identity (setgroups, setresgid, setresuid,
 /// keeping saved uid 0 so that a `become(root)` step can return). Then it reads one JSON
 /// `Operation` per line on stdin and answers one JSON `Outcome` per line on stdout, until
 /// end of input. It dies with its parent (PR_SET_PDEATHSIG).
@@ -57,6 +58,15 @@ public func runKernelExecServer(root: String, identity: Identity, umask mask: UI
     _ = sys(157, 1, Int(SIGKILL))
     // close_range(3, ~0U, 0): nothing of the parent's may leak into the chroot.
     _ = sys(436, 3, Int(UInt32.max), 0)
+    // A mount namespace of its own, every mount in it private (mount(NULL, "/", NULL,
+    // MS_REC|MS_PRIVATE)): mount and umount2 steps then change nothing the host sees, and
+    // what they mounted goes away with the child.
+    guard sys(272, 0x0002_0000) == 0,  // unshare(CLONE_NEWNS)
+        "/".withCString({ sys(165, 0, address($0), 0, 0x4000 | 0x40000, 0) }) == 0
+    else {
+        printError("vfs kernel-exec: cannot make a private mount namespace")
+        return 1
+    }
     guard chroot(root) == 0, chdir("/") == 0 else {
         printError("vfs kernel-exec: cannot chroot into \(root): errno \(errno)")
         return 1

@@ -12,8 +12,43 @@ import Glibc
 final class KernelExecutor {
     private var slots: [Int: Int32] = [:]
     private var times = TimeTracker()
+    /// st_dev of the scratch directory: the host's /dev/shm.
+    private let hostDevice: UInt64
+    /// Whether a chroot step has succeeded.
+    private var chrooted = false
 
-    init() {}
+    /// Made after the chroot: "/" is the scratch directory.
+    init() {
+        var info = Glibc.stat()
+        hostDevice = stat("/", &info) == 0 ? UInt64(info.st_dev) : UInt64.max
+    }
+
+    /// Whether `path` names the root of a mount of the host's /dev/shm (statx's
+    /// STATX_ATTR_MOUNT_ROOT on st_dev `hostDevice`).
+    private func isHostMountRoot(_ path: String, follow: Bool) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let result = buffer.withUnsafeMutableBytes { out in
+            path.withCString {
+                sys(
+                    332, Int(AT_FDCWD), address($0), follow ? 0 : 0x100, 0x7FF,
+                    address(out.baseAddress))
+            }
+        }
+        guard result == 0 else { return false }
+        func u32(_ offset: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 | UInt32(buffer[offset + $1]) << (8 * UInt32($1)) }
+        }
+        let attributes = (0..<8).reduce(UInt64(0)) {
+            $0 | UInt64(buffer[8 + $1]) << (8 * UInt64($1))
+        }
+        // glibc's makedev.
+        let major = UInt64(u32(136))
+        let minor = UInt64(u32(140))
+        let device =
+            (major & 0xFFFF_F000) << 32 | (major & 0xFFF) << 8 | (minor & 0xFFFF_FF00) << 12
+            | (minor & 0xFF)
+        return attributes & 0x2000 != 0 && device == hostDevice
+    }
 
     func run(_ operation: Operation) -> Outcome {
         switch operation {
@@ -140,7 +175,183 @@ final class KernelExecutor {
             return value(sys(95, Int(mask)))
         case .become(let identity):
             return KernelExecutor.become(identity)
+
+        case .statx(let l, let flags, let mask):
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let result = buffer.withUnsafeMutableBytes { out in
+                atRaw(l) { sys(332, $0, $1, Int(flags), Int(mask), address(out.baseAddress)) }
+            }
+            return result < 0
+                ? .failure(errno: Int32(-result)) : .statx(KernelExecutor.statxRecord(buffer))
+        case .openat2(let l, let how, let slot):
+            guard how.size <= 1 << 16 else { return .unsupported("open_how size \(how.size)") }
+            let result = how.bytes.withUnsafeBytes { bytes in
+                atRaw(l) { sys(437, $0, $1, address(bytes.baseAddress), how.size) }
+            }
+            return descriptor(result, into: slot)
+        case .readv(let slot, let lengths, let call):
+            guard lengths.allSatisfy({ $0 >= 0 && $0 <= 1 << 20 }) else {
+                return .unsupported("iovec lengths")
+            }
+            var buffers = lengths.map { [UInt8](repeating: 0, count: max($0, 1)) }
+            var vectors: [iovec] = []
+            for index in buffers.indices {
+                buffers[index].withUnsafeMutableBytes {
+                    vectors.append(iovec(iov_base: $0.baseAddress, iov_len: lengths[index]))
+                }
+            }
+            // The arrays are not touched again until the call returns, so the base addresses
+            // taken above stay valid (no copy-on-write happens in between).
+            let result = withExtendedLifetime(buffers) {
+                vectors.withUnsafeBufferPointer {
+                    vectored(fd(slot), address($0.baseAddress), $0.count, call, reading: true)
+                }
+            }
+            if result < 0 { return .failure(errno: Int32(-result)) }
+            var bytes: [UInt8] = []
+            var remaining = result
+            for (index, length) in lengths.enumerated() where remaining > 0 {
+                let take = min(length, remaining)
+                bytes += buffers[index][..<take]
+                remaining -= take
+            }
+            return .bytes(bytes)
+        case .writev(let slot, let chunks, let call):
+            let buffers = chunks.map { $0.isEmpty ? [UInt8(0)] : $0 }
+            var vectors: [iovec] = []
+            for (index, buffer) in buffers.enumerated() {
+                buffer.withUnsafeBytes {
+                    vectors.append(
+                        iovec(
+                            iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress),
+                            iov_len: chunks[index].count))
+                }
+            }
+            let result = withExtendedLifetime(buffers) {
+                vectors.withUnsafeBufferPointer {
+                    vectored(fd(slot), address($0.baseAddress), $0.count, call, reading: false)
+                }
+            }
+            return value(result)
+        case .getcwd(let size):
+            guard size >= 0, size <= 1 << 16 else { return .unsupported("size \(size)") }
+            var buffer = [UInt8](repeating: 0, count: max(size, 1))
+            let result = buffer.withUnsafeMutableBytes { sys(79, address($0.baseAddress), size) }
+            return result < 0
+                ? .failure(errno: Int32(-result)) : .bytes(Array(buffer[..<min(result, size)]))
+        case .chroot(let p):
+            let outcome = p.withCString { done(sys(161, address($0))) }
+            if outcome == .done { chrooted = true }
+            return outcome
+        case .mount(let source, let target, let fstype, let flags, let data):
+            // MS_REMOUNT without MS_BIND reconfigures a superblock: on a mount root of the
+            // host's /dev/shm (a bind mount of part of the scratch tree) that would change
+            // /dev/shm for everyone.
+            if flags & 0x20 != 0 && flags & 0x1000 == 0 && isHostMountRoot(target, follow: true) {
+                return .unsupported("remounting a bind mount of the host's /dev/shm")
+            }
+            return KernelExecutor.withOptionalCString(source) { s in
+                KernelExecutor.withOptionalCString(fstype) { t in
+                    KernelExecutor.withOptionalCString(data) { d in
+                        target.withCString { done(sys(165, s, address($0), t, Int(flags), d)) }
+                    }
+                }
+            }
+        case .umount(let p, let flags):
+            // umount2 of the root mount without MNT_DETACH remounts its superblock read-only
+            // (do_umount): after a chroot into a bind mount of the scratch tree, that would
+            // be the host's /dev/shm.
+            if flags & 2 == 0 && chrooted && isHostMountRoot(p, follow: flags & 8 == 0) {
+                return .unsupported("unmounting a bind mount of the host's /dev/shm after chroot")
+            }
+            return p.withCString { done(sys(166, address($0), Int(flags))) }
+        case .lock(let slot, let command, let request):
+            var lock = flock()
+            lock.l_type = request.type
+            lock.l_whence = request.whence
+            lock.l_start = Int(request.start)
+            lock.l_len = Int(request.length)
+            lock.l_pid = request.pid
+            let result = withUnsafeMutablePointer(to: &lock) {
+                sys(72, fd(slot), Int(command), address($0))
+            }
+            if result < 0 { return .failure(errno: Int32(-result)) }
+            guard command == 5 || command == 36 else { return .done }  // F_GETLK, F_OFD_GETLK
+            return .lock(
+                LockRecord(
+                    type: lock.l_type, whence: lock.l_whence, start: Int64(lock.l_start),
+                    length: Int64(lock.l_len),
+                    pid: lock.l_type != 2 && lock.l_pid == getpid() ? 0 : lock.l_pid))
+        case .flock(let slot, let operation):
+            return done(sys(73, fd(slot), Int(operation)))
+        case .pipe2(let flags, let read, let write):
+            var ends: [Int32] = [-1, -1]
+            let result = ends.withUnsafeMutableBufferPointer {
+                sys(293, address($0.baseAddress), Int(flags))
+            }
+            if result < 0 { return .failure(errno: Int32(-result)) }
+            slots[read] = ends[0]
+            slots[write] = ends[1]
+            return .descriptors(ends)
+        case .memfd(let name, let count, let flags, let slot):
+            guard count >= 0, count <= 4096 else { return .unsupported("name repeat \(count)") }
+            let full = String(repeating: name, count: count)
+            return descriptor(full.withCString { sys(319, address($0), Int(flags)) }, into: slot)
+        case .closeRange(let first, let last, let flags):
+            // CLOSE_RANGE_CLOEXEC = 4
+            if first < 3 && flags & 4 == 0 && first <= last {
+                return .unsupported("close_range from \(first) would close the child's stdio")
+            }
+            let result = sys(436, Int(first), Int(last), Int(flags))
+            if result == 0 && flags & 4 == 0 {
+                for (slot, number) in slots
+                where UInt32(number) >= first && UInt32(number) <= last {
+                    slots[slot] = nil
+                }
+            }
+            return done(result)
+        case .dup3(let slot, let onto, let flags):
+            return descriptor(sys(292, fd(slot), fd(onto), Int(flags)), into: onto)
+        case .mknodDevice(let l, let mode, let device):
+            return at(l) { sys(259, $0, $1, Int(mode), Int(device)) }
         }
+    }
+
+    /// readv, writev, preadv, pwritev, preadv2 or pwritev2 over `count` iovecs at `vectors`.
+    private func vectored(
+        _ fd: Int, _ vectors: Int, _ count: Int, _ call: VectorCall, reading: Bool
+    ) -> Int {
+        switch call {
+        case .plain:
+            return sys(reading ? 19 : 20, fd, vectors, count)
+        case .positioned(let offset):
+            // pos_l, pos_h: on x86-64 the offset is pos_l whole.
+            return sys(reading ? 295 : 296, fd, vectors, count, Int(offset), 0)
+        case .flagged(let offset, let flags):
+            return vfs_raw_syscall6(
+                reading ? 327 : 328, fd, vectors, count, Int(offset), 0, Int(flags))
+        }
+    }
+
+    private static func withOptionalCString(_ text: String?, _ body: (Int) -> Outcome) -> Outcome {
+        guard let text else { return body(0) }
+        return text.withCString { body(address($0)) }
+    }
+
+    /// `struct statx` (see `LinuxStatx` for the offsets).
+    static func statxRecord(_ bytes: [UInt8]) -> StatxRecord {
+        func u(_ offset: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+        }
+        func nonZero(_ offset: Int) -> Bool { u(offset, 8) != 0 || u(offset + 8, 4) != 0 }
+        let mode = UInt16(truncatingIfNeeded: u(28, 2))
+        return StatxRecord(
+            mask: UInt32(u(0, 4)), attributes: u(8, 8), blockSize: UInt32(u(4, 4)), mode: mode,
+            nlink: UInt32(u(16, 4)), uid: UInt32(u(20, 4)), gid: UInt32(u(24, 4)), size: u(40, 8),
+            blocks: UInt32(mode) & 0o170000 == 0o100000 ? u(48, 8) : nil,
+            rdevMajor: UInt32(u(128, 4)), rdevMinor: UInt32(u(132, 4)),
+            hasBirthTime: nonZero(80), hasModificationTime: nonZero(112),
+            hasChangeTime: nonZero(96))
     }
 
     // MARK: - Helpers
@@ -238,13 +449,16 @@ final class KernelExecutor {
         var result = StatRecord(
             mode: info.st_mode, nlink: UInt64(info.st_nlink), size: Int64(info.st_size),
             uid: info.st_uid, gid: info.st_gid, blocks: isRegular ? Int64(info.st_blocks) : nil)
+        if info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK {
+            result.rdev = UInt64(info.st_rdev)
+        }
         let access = Stamp(info.st_atim)
         let modification = Stamp(info.st_mtim)
         let change = Stamp(info.st_ctim)
         let coarse = KernelExecutor.waitForCoarseClock(past: max(access, modification, change))
         times.mark(
-            &result, inode: UInt64(info.st_ino), access: access, modification: modification,
-            change: change, coarseNow: coarse)
+            &result, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), access: access,
+            modification: modification, change: change, coarseNow: coarse)
         return result
     }
 

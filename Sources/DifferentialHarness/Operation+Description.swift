@@ -56,6 +56,31 @@ extension Operation: CustomStringConvertible {
         case .fchdir(let slot): "fchdir(fd#\(slot))"
         case .umask(let mask): "umask(\(octal(mask)))"
         case .become(let identity): "become(\(identity))"
+        case .statx(let l, let flags, let mask):
+            "statx(\(l), \(FlagNames.at(flags)), 0x\(String(mask, radix: 16)))"
+        case .openat2(let l, let how, let slot): "fd#\(slot) = openat2(\(l), \(how))"
+        case .readv(let slot, let lengths, let call):
+            "\(FlagNames.vectorName(call, reading: true))(fd#\(slot), \(FlagNames.lengths(lengths))\(FlagNames.vectorTail(call)))"
+        case .writev(let slot, let chunks, let call):
+            "\(FlagNames.vectorName(call, reading: false))(fd#\(slot), \(FlagNames.chunks(chunks))\(FlagNames.vectorTail(call)))"
+        case .getcwd(let size): "getcwd(size \(size))"
+        case .chroot(let p): "chroot(\(quoted(p)))"
+        case .mount(let source, let target, let fstype, let flags, let data):
+            "mount(\(source.map { quoted($0) } ?? "NULL"), \(quoted(target)), \(fstype.map { quoted($0) } ?? "NULL"), \(FlagNames.mount(flags)), \(data.map { quoted($0) } ?? "NULL"))"
+        case .umount(let p, let flags): "umount2(\(quoted(p)), \(FlagNames.umount(flags)))"
+        case .lock(let slot, let command, let request):
+            "fcntl(fd#\(slot), \(FlagNames.lockCommand(command)), \(request))"
+        case .flock(let slot, let operation): "flock(fd#\(slot), \(FlagNames.flock(operation)))"
+        case .pipe2(let flags, let read, let write):
+            "[fd#\(read), fd#\(write)] = pipe2(\(FlagNames.descriptorFlags(flags)))"
+        case .memfd(let name, let count, let flags, let slot):
+            "fd#\(slot) = memfd_create(\(count == 1 ? quoted(name) : "\(quoted(name))×\(count)"), \(FlagNames.memfd(flags)))"
+        case .closeRange(let first, let last, let flags):
+            "close_range(\(first), \(last == UInt32.max ? "~0U" : "\(last)"), \(FlagNames.closeRange(flags)))"
+        case .dup3(let slot, let onto, let flags):
+            "dup3(fd#\(slot), fd#\(onto), \(FlagNames.descriptorFlags(flags)))"
+        case .mknodDevice(let l, let mode, let device):
+            "mknodat(\(l), \(FlagNames.fileMode(mode)), \(device >> 8 & 0xFFF):\(device & 0xFF | device >> 12 & 0xFFF00))"
         }
     }
 
@@ -100,6 +125,21 @@ extension Operation: CustomStringConvertible {
         case .fchdir: "fchdir"
         case .umask: "umask"
         case .become: "become"
+        case .statx: "statx"
+        case .openat2: "openat2"
+        case .readv(_, _, let call): FlagNames.vectorName(call, reading: true)
+        case .writev(_, _, let call): FlagNames.vectorName(call, reading: false)
+        case .getcwd: "getcwd"
+        case .chroot: "chroot"
+        case .mount: "mount"
+        case .umount: "umount2"
+        case .lock: "fcntl"
+        case .flock: "flock"
+        case .pipe2: "pipe2"
+        case .memfd: "memfd_create"
+        case .closeRange: "close_range"
+        case .dup3: "dup3"
+        case .mknodDevice: "mknodat"
         }
     }
 }
@@ -184,6 +224,117 @@ enum FlagNames {
         case 4: "F_SETFL, \(open(argument))"
         default: "\(command), \(argument)"
         }
+    }
+
+    /// pipe2's and dup3's flags: open flags without an access mode.
+    static func descriptorFlags(_ flags: Int32) -> String {
+        guard flags & 3 == 0 else { return open(flags) }
+        return flags == 0 ? "0" : String(open(flags).dropFirst("O_RDONLY|".count))
+    }
+
+    static func resolve(_ flags: UInt64) -> String {
+        bits(
+            Int64(bitPattern: flags),
+            [
+                (1, "RESOLVE_NO_XDEV"), (2, "RESOLVE_NO_MAGICLINKS"), (4, "RESOLVE_NO_SYMLINKS"),
+                (8, "RESOLVE_BENEATH"), (0x10, "RESOLVE_IN_ROOT"), (0x20, "RESOLVE_CACHED"),
+            ])
+    }
+
+    static func vectorName(_ call: VectorCall, reading: Bool) -> String {
+        switch call {
+        case .plain: reading ? "readv" : "writev"
+        case .positioned: reading ? "preadv" : "pwritev"
+        case .flagged: reading ? "preadv2" : "pwritev2"
+        }
+    }
+
+    static func vectorTail(_ call: VectorCall) -> String {
+        switch call {
+        case .plain: ""
+        case .positioned(let offset): ", \(offset)"
+        case .flagged(let offset, let flags):
+            ", \(offset), "
+                + bits(
+                    Int64(flags),
+                    [
+                        (1, "RWF_HIPRI"), (2, "RWF_DSYNC"), (4, "RWF_SYNC"), (8, "RWF_NOWAIT"),
+                        (0x10, "RWF_APPEND"), (0x20, "RWF_NOAPPEND"), (0x40, "RWF_ATOMIC"),
+                        (0x80, "RWF_DONTCACHE"),
+                    ])
+        }
+    }
+
+    /// iovec lengths, runs of equal ones shortened ("[0×1025]").
+    static func lengths(_ lengths: [Int]) -> String {
+        if lengths.count > 8, Set(lengths).count == 1 {
+            return "[\(lengths[0])×\(lengths.count)]"
+        }
+        return "[" + lengths.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    static func chunks(_ chunks: [[UInt8]]) -> String {
+        if chunks.count > 8, Set(chunks).count == 1 {
+            return "[\(quoted(chunks[0]))×\(chunks.count)]"
+        }
+        return "[" + chunks.map { quoted($0) }.joined(separator: ", ") + "]"
+    }
+
+    static func mount(_ flags: UInt64) -> String {
+        bits(
+            Int64(bitPattern: flags),
+            [
+                (1, "MS_RDONLY"), (2, "MS_NOSUID"), (4, "MS_NODEV"), (8, "MS_NOEXEC"),
+                (32, "MS_REMOUNT"), (1024, "MS_NOATIME"), (4096, "MS_BIND"), (8192, "MS_MOVE"),
+                (16384, "MS_REC"), (1 << 17, "MS_UNBINDABLE"), (1 << 18, "MS_PRIVATE"),
+                (1 << 19, "MS_SLAVE"), (1 << 20, "MS_SHARED"), (1 << 24, "MS_STRICTATIME"),
+            ])
+    }
+
+    static func umount(_ flags: Int32) -> String {
+        bits(
+            Int64(flags),
+            [(1, "MNT_FORCE"), (2, "MNT_DETACH"), (4, "MNT_EXPIRE"), (8, "UMOUNT_NOFOLLOW")])
+    }
+
+    static func lockCommand(_ command: Int32) -> String {
+        switch command {
+        case 5: "F_GETLK"
+        case 6: "F_SETLK"
+        case 7: "F_SETLKW"
+        case 36: "F_OFD_GETLK"
+        case 37: "F_OFD_SETLK"
+        case 38: "F_OFD_SETLKW"
+        default: "\(command)"
+        }
+    }
+
+    static func lockType(_ type: Int16) -> String {
+        switch type {
+        case 0: "F_RDLCK"
+        case 1: "F_WRLCK"
+        case 2: "F_UNLCK"
+        default: "type \(type)"
+        }
+    }
+
+    static func flock(_ operation: Int32) -> String {
+        bits(
+            Int64(operation),
+            [(1, "LOCK_SH"), (2, "LOCK_EX"), (4, "LOCK_NB"), (8, "LOCK_UN"), (32, "LOCK_MAND")])
+    }
+
+    static func memfd(_ flags: UInt32) -> String {
+        bits(
+            Int64(flags),
+            [
+                (1, "MFD_CLOEXEC"), (2, "MFD_ALLOW_SEALING"), (4, "MFD_HUGETLB"),
+                (8, "MFD_NOEXEC_SEAL"), (0x10, "MFD_EXEC"),
+            ])
+    }
+
+    static func closeRange(_ flags: UInt32) -> String {
+        bits(Int64(flags), [(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")])
     }
 
     static func xattr(_ flags: Int32) -> String {

@@ -100,6 +100,48 @@ public enum Operation: Codable, Hashable, Sendable {
     /// the task's credentials in the VFS). Root has every capability, a user none.
     case become(Identity)
 
+    // Calls the VFS side makes through `SyscallDispatcher` over a `BufferMemory`, with the
+    // same registers as the kernel side (so the structs and vectors are decoded by the
+    // syscall layer's own entries), unless noted.
+    /// statx(2); the result is a `StatxRecord`.
+    case statx(Location, flags: Int32, mask: UInt32)
+    /// openat2(2) with a `struct open_how` (see `OpenHow`); the descriptor goes into `slot`.
+    case openat2(Location, how: OpenHow, slot: Int)
+    /// readv(2), preadv(2) or preadv2(2) (see `VectorCall`) into buffers of `lengths` bytes;
+    /// the result is the bytes read, in order.
+    case readv(slot: Int, lengths: [Int], call: VectorCall)
+    /// writev(2), pwritev(2) or pwritev2(2) of `chunks`, one iovec each.
+    case writev(slot: Int, chunks: [[UInt8]], call: VectorCall)
+    /// getcwd(2) into a buffer of `size` bytes; the result is the bytes it returned (the
+    /// path and its NUL).
+    case getcwd(size: Int)
+    /// chroot(2) (through `Task.chroot`). Never generated: a root above the working
+    /// directory would let ".." climb out of the scratch directory.
+    case chroot(String)
+    /// mount(2) (through `Task.mount`); nil strings are NULL pointers. The kernel child has
+    /// its own mount namespace, so its mounts end with it.
+    case mount(source: String?, target: String, fstype: String?, flags: UInt64, data: String?)
+    /// umount2(2).
+    case umount(String, flags: Int32)
+    /// fcntl(2) with a record-lock command (F_GETLK, F_SETLK, F_SETLKW, F_OFD_*) on a
+    /// `struct flock`; the *GETLK commands answer a `LockRecord`.
+    case lock(slot: Int, command: Int32, LockRequest)
+    /// flock(2).
+    case flock(slot: Int, operation: Int32)
+    /// pipe2(2); the read end goes into slot `read`, the write end into slot `write`.
+    case pipe2(flags: Int32, read: Int, write: Int)
+    /// memfd_create(2) (name `name`, repeated `repeat` times); the descriptor goes into `slot`.
+    case memfd(name: String, repeat: Int, flags: UInt32, slot: Int)
+    /// close_range(2) over descriptor numbers (not slots). A range from below 3 without
+    /// CLOSE_RANGE_CLOEXEC is not run: it would close the kernel child's stdio.
+    case closeRange(first: UInt32, last: UInt32, flags: UInt32)
+    /// dup3(2) of `slot` onto slot `onto`'s descriptor.
+    case dup3(slot: Int, onto: Int, flags: Int32)
+    /// mknodat(2) of a character or block device: `device` is the 32-bit `new_encode_dev`
+    /// form the syscall takes ((major << 8) | minor for small numbers). Never generated and
+    /// never opened: opening one would reach a real driver on the kernel side.
+    case mknodDevice(Location, mode: UInt32, device: UInt32)
+
     /// How many descriptor slots a sequence may use.
     public static let slotCount = 6
 
@@ -125,6 +167,76 @@ public struct Location: Codable, Hashable, Sendable, CustomStringConvertible,
 
     public var description: String {
         base.map { "fd#\($0), \(quoted(path))" } ?? "AT_FDCWD, \(quoted(path))"
+    }
+}
+
+/// `struct open_how` for openat2: the three known fields, passed as a struct of `size`
+/// bytes whose bytes past the 24 known ones are all `trailing` (copy_struct_from_user:
+/// EINVAL below 24, E2BIG past a page or for a non-zero tail).
+public struct OpenHow: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var flags: UInt64
+    public var mode: UInt64
+    public var resolve: UInt64
+    public var size: Int
+    public var trailing: UInt8
+
+    public init(
+        flags: UInt64, mode: UInt64 = 0, resolve: UInt64 = 0, size: Int = 24, trailing: UInt8 = 0
+    ) {
+        self.flags = flags
+        self.mode = mode
+        self.resolve = resolve
+        self.size = size
+        self.trailing = trailing
+    }
+
+    /// The struct's bytes, little-endian (at least 24, so a short `size` still has fields).
+    var bytes: [UInt8] {
+        var bytes = [UInt8](repeating: trailing, count: max(size, 24))
+        for (index, value) in [flags, mode, resolve].enumerated() {
+            for byte in 0..<8 {
+                bytes[index * 8 + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte)))
+            }
+        }
+        return bytes
+    }
+
+    public var description: String {
+        var text =
+            "{flags=\(FlagNames.open(Int32(truncatingIfNeeded: flags)))\(flags > UInt64(UInt32.max) ? "+high" : ""), mode=\(octal(mode)), resolve=\(FlagNames.resolve(resolve))}"
+        if size != 24 || trailing != 0 { text += ", size \(size)" }
+        if trailing != 0 { text += " tail \(trailing)" }
+        return text
+    }
+}
+
+/// Which of the vectored calls: readv/writev (at the file offset), preadv/pwritev (at
+/// `offset`), or preadv2/pwritev2 (at `offset`, -1 meaning the file offset, with RWF_*
+/// `flags`).
+public enum VectorCall: Codable, Hashable, Sendable {
+    case plain
+    case positioned(offset: Int64)
+    case flagged(offset: Int64, flags: Int32)
+}
+
+/// A `struct flock` for the record-lock commands.
+public struct LockRequest: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var type: Int16
+    public var whence: Int16
+    public var start: Int64
+    public var length: Int64
+    public var pid: Int32
+
+    public init(type: Int16, whence: Int16 = 0, start: Int64 = 0, length: Int64 = 0, pid: Int32 = 0) {
+        self.type = type
+        self.whence = whence
+        self.start = start
+        self.length = length
+        self.pid = pid
+    }
+
+    public var description: String {
+        "{\(FlagNames.lockType(type)), \(FlagNames.whence(Int32(whence))), start \(start), len \(length)\(pid == 0 ? "" : ", pid \(pid)")}"
     }
 }
 

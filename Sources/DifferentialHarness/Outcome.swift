@@ -14,6 +14,12 @@ public enum Outcome: Codable, Hashable, Sendable, CustomStringConvertible {
     case entries([EntryRecord])
     /// Extended attribute names, sorted.
     case names([String])
+    /// statx's answer (`StatxRecord`).
+    case statx(StatxRecord)
+    /// What F_GETLK / F_OFD_GETLK wrote back.
+    case lock(LockRecord)
+    /// Several new descriptors (pipe2's two ends).
+    case descriptors([Int32])
     /// The executor could not run the step at all (a harness limitation, never a result).
     case unsupported(String)
 
@@ -27,6 +33,9 @@ public enum Outcome: Codable, Hashable, Sendable, CustomStringConvertible {
         case .stat(let stat): "\(stat)"
         case .entries(let entries): "[\(entries.map(\.description).joined(separator: ", "))]"
         case .names(let names): "[\(names.map { quoted($0) }.joined(separator: ", "))]"
+        case .statx(let statx): "\(statx)"
+        case .lock(let lock): "\(lock)"
+        case .descriptors(let fds): "fds \(fds.map(String.init).joined(separator: ", "))"
         case .unsupported(let why): "unsupported: \(why)"
         }
     }
@@ -34,6 +43,63 @@ public enum Outcome: Codable, Hashable, Sendable, CustomStringConvertible {
     public var isFailure: Bool {
         if case .failure = self { return true }
         return false
+    }
+}
+
+/// What statx(2) reported, as far as it is comparable on tmpfs: stx_mask, stx_attributes
+/// (STATX_ATTR_MOUNT_ROOT is the one that varies), stx_blksize, the basic fields, st_blocks
+/// for regular files, the device numbers of device nodes, and which of btime, mtime and ctime
+/// came back non-zero (a time left out of the mask is zero). Not compared: times themselves,
+/// stx_ino, stx_dev_*, stx_mnt_id, and stx_attributes_mask (Linux's tmpfs also declares
+/// APPEND, IMMUTABLE and NODUMP, inode flags no backend here supports).
+public struct StatxRecord: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var mask: UInt32
+    public var attributes: UInt64
+    public var blockSize: UInt32
+    public var mode: UInt16
+    public var nlink: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var size: UInt64
+    public var blocks: UInt64?
+    public var rdevMajor: UInt32
+    public var rdevMinor: UInt32
+    public var hasBirthTime: Bool
+    public var hasModificationTime: Bool
+    public var hasChangeTime: Bool
+
+    public var description: String {
+        var text =
+            "{mask=0x\(String(mask, radix: 16)) attrs=0x\(String(attributes, radix: 16)) blksize=\(blockSize) \(FlagNames.fileMode(UInt32(mode))) nlink=\(nlink) size=\(size) uid=\(uid) gid=\(gid)"
+        if let blocks { text += " blocks=\(blocks)" }
+        if rdevMajor != 0 || rdevMinor != 0 { text += " rdev=\(rdevMajor):\(rdevMinor)" }
+        text += " times:\(hasBirthTime ? "b" : "-")\(hasModificationTime ? "m" : "-")\(hasChangeTime ? "c" : "-")}"
+        return text
+    }
+}
+
+/// A `struct flock` as F_GETLK wrote it back. For a conflicting lock, `pid` is 0 for "this
+/// process" (both sides' own process ids differ, and 0 is never a lock owner) and -1 for an
+/// OFD lock; with F_UNLCK (no conflict) it is the caller's l_pid, untouched.
+public struct LockRecord: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var type: Int16
+    public var whence: Int16
+    public var start: Int64
+    public var length: Int64
+    public var pid: Int32
+
+    public init(type: Int16, whence: Int16, start: Int64, length: Int64, pid: Int32) {
+        self.type = type
+        self.whence = whence
+        self.start = start
+        self.length = length
+        self.pid = pid
+    }
+
+    public var description: String {
+        let owner = pid == 0 ? "self" : pid == -1 ? "ofd" : "\(pid)"
+        return
+            "{\(FlagNames.lockType(type)), \(FlagNames.whence(Int32(whence))), start \(start), len \(length), pid \(owner)}"
     }
 }
 
@@ -80,6 +146,8 @@ public struct StatRecord: Codable, Hashable, Sendable, CustomStringConvertible {
     public var gid: UInt32
     /// st_blocks, for regular files only (nil otherwise).
     public var blocks: Int64?
+    /// st_rdev, for character and block devices only (nil otherwise).
+    public var rdev: UInt64?
     public var accessTime: TimeMark
     public var modificationTime: TimeMark
     public var changeTime: TimeMark
@@ -117,6 +185,7 @@ public struct StatRecord: Codable, Hashable, Sendable, CustomStringConvertible {
         var text =
             "{\(FlagNames.fileMode(mode)) nlink=\(nlink) size=\(size) uid=\(uid) gid=\(gid)"
         if let blocks { text += " blocks=\(blocks)" }
+        if let rdev { text += " rdev=0x\(String(rdev, radix: 16))" }
         text += " a:\(accessTime.rawValue) m:\(modificationTime.rawValue) c:\(changeTime.rawValue)}"
         return text
     }
@@ -141,14 +210,17 @@ struct TimeTracker {
         var change: Stamp
         var settled: Bool
     }
-    private var seen: [UInt64: Seen] = [:]
+    /// By (st_dev, st_ino): inode numbers repeat across file systems (a mount, a pipe, a
+    /// memfd).
+    private var seen: [[UInt64]: Seen] = [:]
 
     /// Fills `record`'s marks for a stat of `inode` with these times. `coarseNow` (kernel
     /// only) is CLOCK_REALTIME_COARSE just after the stat.
     mutating func mark(
-        _ record: inout StatRecord, inode: UInt64, access: Stamp, modification: Stamp,
-        change: Stamp, coarseNow: Stamp?
+        _ record: inout StatRecord, device: UInt64, inode: UInt64, access: Stamp,
+        modification: Stamp, change: Stamp, coarseNow: Stamp?
     ) {
+        let inode = [device, inode]
         if let previous = seen[inode] {
             record.accessTime = previous.access == access ? .same : .changed
             record.modificationTime = previous.modification == modification ? .same : .changed
@@ -170,8 +242,9 @@ public enum ErrnoNames {
         12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 18: "EXDEV",
         19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
         26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 30: "EROFS", 31: "EMLINK",
-        32: "EPIPE", 34: "ERANGE", 36: "ENAMETOOLONG", 38: "ENOSYS", 39: "ENOTEMPTY",
-        40: "ELOOP", 61: "ENODATA", 75: "EOVERFLOW", 95: "EOPNOTSUPP",
+        32: "EPIPE", 34: "ERANGE", 35: "EDEADLK", 36: "ENAMETOOLONG", 38: "ENOSYS",
+        39: "ENOTEMPTY", 40: "ELOOP", 61: "ENODATA", 65: "ENOPKG", 75: "EOVERFLOW",
+        95: "EOPNOTSUPP",
     ]
 
     public static func name(_ code: Int32) -> String { table[code] ?? "errno \(code)" }

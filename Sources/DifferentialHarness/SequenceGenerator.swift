@@ -19,10 +19,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// after their file is renamed or removed. Because the kernel side is chrooted, paths may
 /// also be absolute and climb above the top, and symlink targets may be absolute.
 ///
-/// Generator limits, for what cannot be compared: every open carries O_NONBLOCK (and F_SETFL
-/// keeps it) so that no FIFO open or read blocks; utimensat uses UTIME_NOW, UTIME_OMIT or a
-/// fixed moment, never the wall clock; no device nodes but whiteouts (opening a device
-/// would reach a real driver).
+/// Generator limits, for what cannot be compared: every open and pipe carries O_NONBLOCK
+/// (and F_SETFL keeps it) so that no FIFO open or read blocks; locks are only taken without
+/// waiting (F_SETLK, F_OFD_SETLK, flock with LOCK_NB); utimensat uses UTIME_NOW, UTIME_OMIT
+/// or a fixed moment, never the wall clock; no device nodes but whiteouts (opening a device
+/// would reach a real driver); no chroot (a root above the working directory would let ".."
+/// leave the scratch directory); mounts are fresh tmpfs ones, unmounted plainly or detached.
 public struct SequenceGenerator {
     public var random: SplitMix64
     /// Identities `become` switches between; with fewer than two, no `become` is generated.
@@ -158,7 +160,8 @@ public struct SequenceGenerator {
             (2, 10), (9, 11), (5, 12), (2, 13), (3, 14), (4, 15), (5, 16), (2, 17), (3, 18),
             (1, 19), (2, 20), (1, 21), (3, 22), (10, 23), (4, 24), (3, 25), (3, 26), (1, 27),
             (1, 28), (4, 29), (2, 30), (3, 31), (2, 32), (1, 33), (1, 34), (2, 35), (1, 36),
-            (1, 37), (identities.count > 1 ? 3 : 0, 38),
+            (1, 37), (identities.count > 1 ? 3 : 0, 38), (3, 39), (3, 40), (3, 41), (3, 42),
+            (1, 43), (3, 44), (2, 45), (1, 46), (1, 47), (1, 48), (1, 49), (1, 50), (1, 51),
         ]
         switch weighted(kinds) {
         case 0: return .mkdir(location(), mode: mode())
@@ -243,7 +246,104 @@ public struct SequenceGenerator {
         case 35: return .chdir(weighted([(60, path()), (20, ".."), (20, "/")]))
         case 36: return .fchdir(slot: slot())
         case 37: return .umask(pick([0o022, 0o077, 0o000, 0o002]))
-        default: return .become(pick(identities))
+        case 38: return .become(pick(identities))
+        case 39:
+            let mask: UInt32 = weighted([
+                (25, 0x7FF), (15, 0), (15, 0xFFF), (10, 0x800), (10, 0x40), (10, 0x47FF),
+                (10, 0x1), (2, 0x8000_0000),
+            ])
+            if chance(10) { return .statx(Location("", base: slot()), flags: 0x1000, mask: mask) }
+            return .statx(
+                location(), flags: weighted([(70, 0), (25, 0x100), (3, 0x2000), (2, 0x6000)]),
+                mask: mask)
+        case 40:
+            let flags = openFlags()
+            let creating = flags & 0o100 != 0 || flags & 0o20000000 != 0
+            let how = OpenHow(
+                flags: UInt64(UInt32(bitPattern: flags)),
+                mode: creating || chance(5) ? UInt64(mode()) : 0,
+                resolve: weighted([
+                    (50, 0), (10, 0x04), (10, 0x08), (8, 0x10), (8, 0x01), (5, 0x02), (2, 0x18),
+                    (2, 0x40),
+                ]),
+                size: weighted([(90, 24), (5, 32), (3, 16), (2, 40)]),
+                trailing: chance(2) ? 1 : 0)
+            return .openat2(location(), how: how, slot: slot())
+        case 41:
+            return .readv(slot: slot(), lengths: lengths(), call: vectorCall())
+        case 42:
+            let count = weighted([(50, 1), (30, 2), (10, 3), (5, 0)])
+            let chunks = (0..<count).map { _ in chance(15) ? [] : data() }
+            return .writev(slot: slot(), chunks: chunks, call: vectorCall())
+        case 43: return .getcwd(size: pick([1, 2, 16, 64, 4096]))
+        case 44:
+            let command: Int32 = weighted([(30, 6), (20, 5), (30, 37), (20, 36)])
+            let type: Int16 = weighted([(40, 1), (35, 0), (20, 2), (5, 7)])
+            return .lock(
+                slot: slot(), command: command,
+                LockRequest(
+                    type: type, whence: weighted([(70, 0), (15, 1), (13, 2), (2, 5)]),
+                    start: weighted([
+                        (40, 0), (20, 10), (20, Int64(int(0..<100))), (5, -5), (2, Int64.max),
+                    ]),
+                    length: weighted([
+                        (40, 0), (30, 10), (20, Int64(int(1..<100))), (8, -3), (2, 2),
+                    ]),
+                    pid: chance(3) ? 1 : 0))
+        case 45:
+            return .flock(
+                slot: slot(),
+                operation: weighted([
+                    (35, 2 | 4), (30, 1 | 4), (25, 8), (5, 8 | 4), (3, 4), (2, 0),
+                ]))
+        case 46:
+            let flags: Int32 =
+                0o4000 | (chance(30) ? 0o2000000 : 0) | (chance(10) ? 0o40000 : 0)
+                | (chance(3) ? 0o2 : 0)
+            return .pipe2(flags: flags, read: slot(), write: slot())
+        case 47:
+            return .memfd(
+                name: "m", repeat: chance(3) ? 250 : 1,
+                // Not MFD_NOEXEC_SEAL: its F_SEAL_EXEC (seals are not modelled) makes a later
+                // fchmod EPERM.
+                flags: weighted([(45, 0), (20, 1), (20, 2), (10, 0x10), (5, 0x18)]),
+                slot: slot())
+        case 48:
+            let first = UInt32(pick([3, 4, 5, 6, 8, 900]))
+            let last: UInt32 = weighted([
+                (40, first), (30, first + 2), (20, UInt32.max), (10, first > 3 ? first - 1 : 3),
+            ])
+            return .closeRange(
+                first: first, last: last, flags: weighted([(60, 0), (25, 4), (10, 2), (5, 1)]))
+        case 49:
+            return .dup3(
+                slot: slot(), onto: slot(),
+                flags: weighted([(60, 0), (35, 0o2000000), (5, 0o4000)]))
+        case 50:
+            return .mount(
+                source: "none", target: path(), fstype: "tmpfs", flags: chance(20) ? 1 : 0,
+                data: pick([nil, "mode=0755", "mode=0700"]))
+        default:
+            return .umount(path(), flags: weighted([(60, 0), (30, 2), (5, 4), (5, 8)]))
+        }
+    }
+
+    mutating func lengths() -> [Int] {
+        let count = weighted([(45, 1), (30, 2), (15, 3), (5, 0)])
+        return (0..<count).map { _ in weighted([(40, 3), (25, 64), (15, 0), (15, 5000), (5, 1)]) }
+    }
+
+    mutating func vectorCall() -> VectorCall {
+        switch weighted([(40, 0), (30, 1), (30, 2)]) {
+        case 0: return .plain
+        case 1: return .positioned(offset: offset())
+        default:
+            return .flagged(
+                offset: chance(40) ? -1 : offset(),
+                flags: weighted([
+                    (45, 0), (10, 0x1), (10, 0x2), (10, 0x10), (8, 0x20), (8, 0x8), (5, 0x200),
+                    (4, 0x30),
+                ]))
         }
     }
 }

@@ -12,6 +12,8 @@ public struct TreeEntry: Hashable, Sendable, CustomStringConvertible {
     public var uid: UInt32
     public var gid: UInt32
     public var blocks: Int64?
+    /// A device node's st_rdev.
+    public var rdev: UInt64?
     /// A symlink's target.
     public var target: [UInt8]?
     /// A regular file's contents.
@@ -22,7 +24,7 @@ public struct TreeEntry: Hashable, Sendable, CustomStringConvertible {
     public init(
         path: String, mode: UInt32, nlink: UInt64, size: Int64, uid: UInt32, gid: UInt32,
         blocks: Int64?, target: [UInt8]? = nil, data: [UInt8]? = nil,
-        xattrs: [String: [UInt8]] = [:]
+        xattrs: [String: [UInt8]] = [:], rdev: UInt64? = nil
     ) {
         self.path = path
         self.mode = mode
@@ -34,12 +36,14 @@ public struct TreeEntry: Hashable, Sendable, CustomStringConvertible {
         self.target = target
         self.data = data
         self.xattrs = xattrs
+        self.rdev = rdev
     }
 
     public var description: String {
         var text =
             "\(path) \(FlagNames.fileMode(mode)) nlink=\(nlink) size=\(size) uid=\(uid) gid=\(gid)"
         if let blocks { text += " blocks=\(blocks)" }
+        if let rdev { text += " rdev=0x\(String(rdev, radix: 16))" }
         if let target { text += " -> \(quoted(target))" }
         if let data { text += " data=\(quoted(data))" }
         for name in xattrs.keys.sorted() { text += " \(name)=\(quoted(xattrs[name] ?? []))" }
@@ -65,7 +69,8 @@ public enum KernelTree {
         var entry = TreeEntry(
             path: relative, mode: info.st_mode, nlink: UInt64(info.st_nlink),
             size: Int64(info.st_size), uid: info.st_uid, gid: info.st_gid,
-            blocks: type == S_IFREG ? Int64(info.st_blocks) : nil, xattrs: xattrs(absolute))
+            blocks: type == S_IFREG ? Int64(info.st_blocks) : nil, xattrs: xattrs(absolute),
+            rdev: type == S_IFCHR || type == S_IFBLK ? UInt64(info.st_rdev) : nil)
         switch type {
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -155,12 +160,17 @@ public enum KernelTree {
     }
 }
 
-/// The VFS's tree, walked as root through its own `FSContext` on the executor's namespace.
+/// The VFS's tree under the task's root (`VFSExecutor.scratchPath`), walked as root through
+/// its own `FSContext` on a fresh namespace over the root file system alone: the kernel
+/// side's tree is walked after its child (and with it the child's mount namespace) is gone,
+/// so neither side shows what was mounted on it.
 public enum VFSTree {
     public static func snapshot(_ executor: VFSExecutor) -> [String: TreeEntry] {
-        let context = FSContext(vfs: executor.kernel.vfs, namespace: executor.namespace)
+        let namespace = executor.kernel.vfs.makeNamespace(
+            root: executor.rootFilesystem, rootDentry: executor.rootDentry)
+        let context = FSContext(vfs: executor.kernel.vfs, namespace: namespace)
         var entries: [String: TreeEntry] = [:]
-        walk(context, absolute: "/", relative: ".", into: &entries)
+        walk(context, absolute: VFSExecutor.scratchPath, relative: ".", into: &entries)
         return entries
     }
 
@@ -172,7 +182,9 @@ public enum VFSTree {
         var entry = TreeEntry(
             path: relative, mode: info.mode.rawValue, nlink: UInt64(info.nlink), size: info.size,
             uid: info.uid, gid: info.gid, blocks: info.mode.isRegular ? info.blocks : nil,
-            xattrs: xattrs(context, absolute))
+            xattrs: xattrs(context, absolute),
+            rdev: info.mode.type == .characterDevice || info.mode.type == .blockDevice
+                ? info.rdev : nil)
         switch info.mode.type {
         case .symlink:
             entry.target = try? context.vfs.readSymlink(

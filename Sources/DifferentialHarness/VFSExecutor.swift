@@ -3,30 +3,56 @@ import Syscalls
 import TmpfsBackend
 import VFSCore
 
-/// Runs operations through `Syscalls.Task` on a fresh `TmpfsFilesystem`, whose root plays
-/// the kernel child's chroot: same mode and owner (`RunConfiguration`), same umask, same
-/// identity. Descriptors 0, 1 and 2 are taken by placeholders (O_PATH on the root) as the
+/// Runs operations through `Syscalls.Task` on a fresh `TmpfsFilesystem`, laid out as the
+/// kernel side's: the task is chrooted into a directory `/scratch` of that tmpfs (as the
+/// kernel child is chrooted into a directory of /dev/shm, whose root is 1777), made 0700 and
+/// then given the configuration's owner and mode, so that "/" is not a mount root on either
+/// side (umount2, remounts, statx's STATX_ATTR_MOUNT_ROOT agree). Same umask, same identity.
+/// Descriptors 0, 1 and 2 are taken by placeholders (O_PATH on the tmpfs root) as the
 /// child's stdio are, so both sides hand out the same descriptor numbers.
 public final class VFSExecutor {
     public let kernel: Kernel
-    public let tmpfs: TmpfsFilesystem
+    /// The file system the whole run sits on (a fresh tmpfs unless a `VFSRoot` factory says
+    /// otherwise), and its root dentry.
+    public let rootFilesystem: any FilesystemImpl
+    public let rootDentry: Dentry
+    /// The root file system when it is the default tmpfs.
+    public var tmpfs: TmpfsFilesystem? { rootFilesystem as? TmpfsFilesystem }
+    private let cleanup: (@Sendable () -> Void)?
     public let namespace: MountNamespace
     public let task: Task
+    /// The task's root, as a path from the tmpfs's root.
+    public static let scratchPath = "/scratch"
+    /// The task's address space for the steps that go through the dispatcher.
+    let memory = BufferMemory()
     private var slots: [Int: Int32] = [:]
     private var times = TimeTracker()
 
-    public init(configuration: RunConfiguration) throws(Errno) {
+    /// On a fresh tmpfs (root 1777, as /dev/shm), the default.
+    public convenience init(configuration: RunConfiguration) throws(Errno) {
+        try self.init(configuration: configuration, root: VFSRoot.tmpfs)
+    }
+
+    /// On the file system `root` makes (called once, for this run): the executor makes its
+    /// scratch directory in it and chroots there, as for tmpfs. The gofer client and the host
+    /// backend plug in here.
+    public init(configuration: RunConfiguration, root: VFSRoot.Factory) throws(Errno) {
         kernel = Kernel()
-        tmpfs = TmpfsFilesystem(
-            options: TmpfsOptions(
-                rootMode: configuration.rootMode, rootUID: configuration.rootUID,
-                rootGID: configuration.rootGID),
-            clock: IncreasingClock())
-        namespace = kernel.vfs.makeNamespace(root: tmpfs, rootDentry: tmpfs.root)
+        let made = try root()
+        rootFilesystem = made.filesystem
+        rootDentry = made.dentry
+        cleanup = made.cleanup
+        namespace = kernel.vfs.makeNamespace(root: made.filesystem, rootDentry: made.dentry)
+        let setup = FSContext(vfs: kernel.vfs, namespace: namespace)
+        try setup.makeDirectory(VFSExecutor.scratchPath, mode: 0o700)
+        try setup.changeOwner(
+            VFSExecutor.scratchPath, uid: configuration.rootUID, gid: configuration.rootGID)
+        try setup.changeMode(VFSExecutor.scratchPath, configuration.rootMode)
         task = Task(
-            kernel: kernel, namespace: namespace,
-            credentials: VFSExecutor.credentials(configuration.identity),
-            umask: configuration.umask)
+            kernel: kernel, namespace: namespace, credentials: .root, umask: configuration.umask)
+        try task.fs.changeRoot(VFSExecutor.scratchPath)
+        try task.fs.changeDirectory("/")
+        task.credentials = VFSExecutor.credentials(configuration.identity)
         let root = PathOperation(
             root: namespace.rootLocation, start: namespace.rootLocation, path: "/")
         for _ in 0..<3 {
@@ -34,6 +60,10 @@ public final class VFSExecutor {
                 .root, root, options: OpenOptions(flags: OpenOptions.pathOnly), mode: 0)
             _ = try task.install(placeholder)
         }
+    }
+
+    deinit {
+        cleanup?()
     }
 
     static func credentials(_ identity: Identity) -> Credentials {
@@ -152,6 +182,9 @@ public final class VFSExecutor {
             return .value(Int64(umask(mask)))
         case .become(let identity):
             task.credentials = VFSExecutor.credentials(identity)
+        case .statx, .openat2, .readv, .writev, .getcwd, .chroot, .mount, .umount, .lock, .flock,
+            .pipe2, .memfd, .closeRange, .dup3, .mknodDevice:
+            return try performDispatched(operation) ?? .unsupported("\(operation.name)")
         }
         return .done
     }
@@ -160,7 +193,14 @@ public final class VFSExecutor {
 
     func fd(_ slot: Int) -> Int32 { slots[slot] ?? Operation.closedDescriptor(slot) }
 
-    private func dirfd(_ location: Location) -> Int32 {
+    func setSlot(_ slot: Int, _ fd: Int32) { slots[slot] = fd }
+
+    /// Empties the slots whose descriptor numbers `closed` says were closed.
+    func clearSlots(where closed: (Int32) -> Bool) {
+        for (slot, number) in slots where closed(number) { slots[slot] = nil }
+    }
+
+    func dirfd(_ location: Location) -> Int32 {
         location.base.map { fd($0) } ?? Linux.AT_FDCWD
     }
 
@@ -183,10 +223,41 @@ public final class VFSExecutor {
         var result = StatRecord(
             mode: info.mode, nlink: info.nlink, size: info.size, uid: info.uid, gid: info.gid,
             blocks: isRegular ? info.blocks : nil)
+        let type = info.mode & FileMode.typeMask
+        if type == FileType.characterDevice.rawValue || type == FileType.blockDevice.rawValue {
+            result.rdev = info.rdev
+        }
         times.mark(
-            &result, inode: info.ino, access: Stamp(info.atime), modification: Stamp(info.mtime),
-            change: Stamp(info.ctime), coarseNow: nil)
+            &result, device: info.dev, inode: info.ino, access: Stamp(info.atime),
+            modification: Stamp(info.mtime), change: Stamp(info.ctime), coarseNow: nil)
         return result
+    }
+}
+
+/// The root file system of a `VFSExecutor` run.
+public struct VFSRoot {
+    /// Makes the root for one run.
+    public typealias Factory = @Sendable () throws(Errno) -> VFSRoot
+
+    public var filesystem: any FilesystemImpl
+    public var dentry: Dentry
+    /// Runs when the executor goes away (removing a host directory, stopping a gofer).
+    public var cleanup: (@Sendable () -> Void)?
+
+    public init(
+        filesystem: any FilesystemImpl, dentry: Dentry, cleanup: (@Sendable () -> Void)? = nil
+    ) {
+        self.filesystem = filesystem
+        self.dentry = dentry
+        self.cleanup = cleanup
+    }
+
+    /// A fresh tmpfs whose root is 1777, owned by root, as /dev/shm is.
+    public static let tmpfs: Factory = { () throws(Errno) -> VFSRoot in
+        let tmpfs = TmpfsFilesystem(
+            options: TmpfsOptions(rootMode: 0o1777, rootUID: 0, rootGID: 0),
+            clock: IncreasingClock())
+        return VFSRoot(filesystem: tmpfs, dentry: tmpfs.root)
     }
 }
 

@@ -102,20 +102,24 @@ final class AnonymousFilesystem: FilesystemImpl, @unchecked Sendable {
         let stat = try own(dentry).stat.withLock { $0 }
         return Ownership(mode: stat.mode, uid: stat.uid, gid: stat.gid)
     }
-    /// fchmod/fchown on a pipe change its inode as on Linux (only ctime-like bookkeeping).
+    /// fchmod/fchown/futimens on a pipe change its inode as on Linux, and stamp its ctime
+    /// with the current time (Linux 6.18: fchmod or fchown of a pipe end moves the ctime both
+    /// ends' fstat shows).
     func setStat(_ dentry: Dentry, _ change: StatChange, credentials: Credentials) throws(Errno)
     {
         let node = try own(dentry)
+        let now = RealtimeClock().now()
         try node.stat.withLock { (stat) throws(Errno) in
             if change.size != nil { throw Errno.invalidArgument }
             let update = try change.validate(
                 against: Ownership(mode: stat.mode, uid: stat.uid, gid: stat.gid),
-                credentials: credentials, now: stat.changeTime)
+                credentials: credentials, now: now)
             if let mode = update.mode { stat.mode = mode }
             if let uid = update.uid { stat.uid = uid }
             if let gid = update.gid { stat.gid = gid }
             if let atime = update.accessTime { stat.accessTime = atime }
             if let mtime = update.modificationTime { stat.modificationTime = mtime }
+            stat.changeTime = update.changeTime
         }
     }
     func readSymlink(_ dentry: Dentry) throws(Errno) -> [UInt8] { throw .invalidArgument }

@@ -30,6 +30,10 @@ public final class Kernel: Sendable {
         self.pipes = AnonymousFiles(filesystem: anonymous, mount: anonymousNamespace.root)
         let shm = TmpfsFilesystem()
         self.memfdMount = vfs.makeNamespace(root: shm, rootDentry: shm.root).root
+        // Linux's internal shm mount is a kern_mount, without MNT_RELATIME: a memfd's atime
+        // moves at every read (Linux 6.18: two reads at EOF of a memfd, the second moves it).
+        // Setting flags on a mount nothing writes to yet cannot fail.
+        try? vfs.remount(memfdMount, flags: [.strictAccessTime])
     }
 
     func nextTaskID() -> Int32 {

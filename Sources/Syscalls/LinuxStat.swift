@@ -145,12 +145,14 @@ public struct LinuxStatx: Sendable, Hashable {
     /// - STATX_ATTR_MOUNT_ROOT on a mount's root. The attribute mask is the VFS's own
     ///   (AUTOMOUNT, MOUNT_ROOT, DAX); Linux's tmpfs adds APPEND, IMMUTABLE and NODUMP, inode
     ///   flags no backend here supports.
-    public init(_ stat: FileStat, requested: UInt32, isMountRoot: Bool) {
+    /// `multigrain`: whether the file system has multigrain timestamps (tmpfs, memfds; not
+    /// pipes: Linux 6.18 gives mask 0x17ff for statx of a pipe with mask 0).
+    public init(_ stat: FileStat, requested: UInt32, isMountRoot: Bool, multigrain: Bool = true) {
         let known = stat.mask.rawValue
         var result = LinuxStatx.STATX_BASIC_STATS & known
         let wantsChangeTimes =
             requested & (LinuxStatx.STATX_MTIME | LinuxStatx.STATX_CTIME) != 0
-        if !wantsChangeTimes {
+        if multigrain && !wantsChangeTimes {
             result &= ~(LinuxStatx.STATX_MTIME | LinuxStatx.STATX_CTIME)
         }
         if requested & LinuxStatx.STATX_BTIME != 0 {

@@ -38,30 +38,31 @@ extension SyscallTable {
             }
         },
         SyscallEntry(.readv) { (task, memory, a) throws(Errno) -> Int64 in
-            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: nil, reading: true)
+            try vectored(task, memory, fd: a.int32(0), a[1], a[2], offset: nil, reading: true)
         },
         SyscallEntry(.writev) { (task, memory, a) throws(Errno) -> Int64 in
-            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: nil, reading: false)
+            try vectored(task, memory, fd: a.int32(0), a[1], a[2], offset: nil, reading: false)
         },
         SyscallEntry(.preadv) { (task, memory, a) throws(Errno) -> Int64 in
-            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: a.int64(3), reading: true)
+            try vectored(
+                task, memory, fd: a.int32(0), a[1], a[2], offset: a.int64(3), reading: true)
         },
         SyscallEntry(.pwritev) { (task, memory, a) throws(Errno) -> Int64 in
-            try vectored(task, memory, fd: a.int32(0), a[1], a.int32(2), offset: a.int64(3), reading: false)
+            try vectored(
+                task, memory, fd: a.int32(0), a[1], a[2], offset: a.int64(3), reading: false)
         },
         SyscallEntry(.preadv2) { (task, memory, a) throws(Errno) -> Int64 in
-            try checkRWFFlags(a.int32(5))
+            // An offset of -1 means the file offset (do_readv); any other negative one EINVAL.
             let offset = a.int64(3)
             return try vectored(
-                task, memory, fd: a.int32(0), a[1], a.int32(2), offset: offset == -1 ? nil : offset,
-                reading: true)
+                task, memory, fd: a.int32(0), a[1], a[2], offset: offset == -1 ? nil : offset,
+                reading: true, flags: a.int32(5))
         },
         SyscallEntry(.pwritev2) { (task, memory, a) throws(Errno) -> Int64 in
-            try checkRWFFlags(a.int32(5))
             let offset = a.int64(3)
             return try vectored(
-                task, memory, fd: a.int32(0), a[1], a.int32(2), offset: offset == -1 ? nil : offset,
-                reading: false)
+                task, memory, fd: a.int32(0), a[1], a[2], offset: offset == -1 ? nil : offset,
+                reading: false, flags: a.int32(5))
         },
         SyscallEntry(.lseek) { (task, _, a) throws(Errno) -> Int64 in
             try task.lseek(a.int32(0), a.int64(1), a.int32(2))
@@ -76,9 +77,40 @@ extension SyscallTable {
         },
     ]
 
-    /// RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND are accepted; others EOPNOTSUPP.
-    static func checkRWFFlags(_ flags: Int32) throws(Errno) {
-        guard flags & ~0x1F == 0 else { throw .notSupported }
+    static let RWF_HIPRI: Int32 = 0x1
+    static let RWF_NOWAIT: Int32 = 0x8
+    static let RWF_APPEND: Int32 = 0x10
+    static let RWF_NOAPPEND: Int32 = 0x20
+    static let RWF_ATOMIC: Int32 = 0x40
+    static let RWF_DONTCACHE: Int32 = 0x80
+    /// RWF_SUPPORTED in Linux 6.18: HIPRI, DSYNC, SYNC, NOWAIT, APPEND, NOAPPEND, ATOMIC,
+    /// DONTCACHE, NOSIGNAL.
+    static let RWF_SUPPORTED: Int32 = 0x1FF
+
+    /// preadv2/pwritev2's flags as `kiocb_set_rw_flags` checks them (after the descriptor and
+    /// the vector, and only for a transfer of at least one byte). Returns the O_APPEND
+    /// override: true for RWF_APPEND, false for RWF_NOAPPEND, nil to keep the description's.
+    /// Linux 6.18 on a tmpfs file: 0x100 (RWF_NOSIGNAL) and RWF_NOAPPEND are accepted;
+    /// RWF_NOWAIT, RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP (no FMODE_NOWAIT, no atomic
+    /// writes, no FOP_DONTCACHE; pipes and FIFOs take RWF_NOWAIT); 0x200 is EOPNOTSUPP;
+    /// RWF_APPEND|RWF_NOAPPEND is EINVAL. A directory (no read_iter: `do_loop_readv_writev`)
+    /// takes RWF_HIPRI only.
+    static func checkRWFFlags(_ flags: Int32, _ description: FileDescription, writing: Bool)
+        throws(Errno) -> Bool?
+    {
+        guard flags != 0 else { return nil }
+        if description.dentry.fileType == .directory {
+            guard flags & ~RWF_HIPRI == 0 else { throw .notSupported }
+            return nil
+        }
+        guard flags & ~RWF_SUPPORTED == 0 else { throw .notSupported }
+        if flags & RWF_APPEND != 0 && flags & RWF_NOAPPEND != 0 { throw .invalidArgument }
+        if flags & RWF_NOWAIT != 0 && description.impl.pipeEnd == nil { throw .notSupported }
+        if flags & (RWF_ATOMIC | RWF_DONTCACHE) != 0 { throw .notSupported }
+        guard writing else { return nil }
+        if flags & RWF_APPEND != 0 { return true }
+        if flags & RWF_NOAPPEND != 0 { return false }
+        return nil
     }
 
     /// The chunk in which data crosses between the caller's memory and a file.
@@ -178,19 +210,24 @@ extension SyscallTable {
         try memory.writeBytes(address, bytes)
     }
 
-    /// readv/writev/preadv/pwritev: `struct iovec { void *base; size_t len; }` × count.
-    /// EINVAL for a negative count or more than UIO_MAXIOV, or lengths that overflow ssize_t.
+    /// readv/writev/preadv/pwritev/preadv2/pwritev2 over `struct iovec { void *base; size_t
+    /// len; }` × count, with fs/read_write.c's checks in its order: EINVAL for a negative
+    /// offset (`do_preadv`, before the descriptor); EBADF for a closed or O_PATH descriptor;
+    /// ESPIPE for an offset on a stream; EBADF without read (write) access; then the vector
+    /// (`import_iovec`): EINVAL for more than UIO_MAXIOV entries (the count is an unsigned
+    /// long) or a length past SSIZE_MAX, EFAULT for an unreadable array; a total of 0 returns
+    /// 0 without looking at the flags; then the RWF_* flags (`checkRWFFlags`).
     static func vectored(
         _ task: Task, _ memory: any TaskMemory, fd: Int32, _ vectorAddress: UInt64,
-        _ vectorCount: Int32, offset: Int64?, reading: Bool
+        _ vectorCount: UInt64, offset: Int64?, reading: Bool, flags: Int32 = 0
     ) throws(Errno) -> Int64 {
+        if let offset, offset < 0 { throw .invalidArgument }
         let description = try task.files.get(fd)
-        guard vectorCount >= 0, Int(vectorCount) <= Task.maxIOVectors else {
-            throw .invalidArgument
-        }
+        guard !description.isPathOnly else { throw .badFileDescriptor }
+        if offset != nil && !description.impl.isSeekable { throw .illegalSeek }
         if reading { guard description.isReadable else { throw .badFileDescriptor } }
         else { guard description.isWritable else { throw .badFileDescriptor } }
-        if let offset, offset < 0 { throw .invalidArgument }
+        guard vectorCount <= UInt64(Task.maxIOVectors) else { throw .invalidArgument }
         let raw = try memory.readBytes(vectorAddress, count: Int(vectorCount) * 16)
         var vectors: [(base: UInt64, length: Int)] = []
         var sum: UInt64 = 0
@@ -205,6 +242,8 @@ extension SyscallTable {
             sum = next
             vectors.append((base, Int(length)))
         }
+        if sum == 0 { return 0 }
+        let append = try checkRWFFlags(flags, description, writing: !reading)
         var total: Int64 = 0
         let credentials = task.credentials
         for vector in vectors where vector.length > 0 {
@@ -222,9 +261,11 @@ extension SyscallTable {
                     moved = try copyIn(memory, vector.base, vector.length) { (buffer, done) throws(Errno) in
                         if let offset {
                             return try description.write(
-                                from: buffer, at: offset + before + Int64(done), credentials: credentials)
+                                from: buffer, at: offset + before + Int64(done),
+                                credentials: credentials, append: append)
                         }
-                        return try description.write(from: buffer, credentials: credentials)
+                        return try description.write(
+                            from: buffer, credentials: credentials, append: append)
                     }
                 }
             } catch {

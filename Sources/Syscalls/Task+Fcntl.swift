@@ -128,6 +128,11 @@ extension Task {
         if requested & OpenOptions.direct != 0 && type != .fifo && type != .regular {
             throw .invalidArgument
         }
+        // A memfd is never opened through shmem's ->open, so it lacks FMODE_CAN_ODIRECT
+        // (Linux 6.18: F_SETFL O_DIRECT on a memfd is EINVAL, on a tmpfs file 0).
+        if requested & OpenOptions.direct != 0 && description.location.mount === kernel.memfdMount {
+            throw .invalidArgument
+        }
         var flags = requested
         // Without ->fasync, FASYNC keeps whatever the file had (Linux 6.18 on tmpfs: F_SETFL
         // O_ASYNC returns 0 and F_GETFL still shows 0x8002).

@@ -63,7 +63,10 @@ extension Task {
         if resolveFlags.contains(.beneath) && resolveFlags.contains(.inRoot) {
             throw .invalidArgument
         }
-        let creating = openFlags & (OpenOptions.create | OpenOptions.temporaryFile) != 0
+        // WILL_CREATE: O_CREAT or the bare __O_TMPFILE bit (O_TMPFILE's other bit is
+        // O_DIRECTORY, which creates nothing: Linux 6.18 gives EINVAL for openat2 with
+        // O_DIRECTORY and a mode).
+        let creating = openFlags & (OpenOptions.create | 0o20000000) != 0
         if creating {
             guard mode & ~0o7777 == 0 else { throw .invalidArgument }
         } else if mode != 0 {
@@ -104,6 +107,14 @@ extension Task {
             else { throw .invalidArgument }
         }
         var operation = try operation(dirfd, path)
+        // path_init: under RESOLVE_IN_ROOT an absolute path starts at `dirfd` (the root of the
+        // walk), not at the task's root (Linux 6.18: openat2(d, "/f", RESOLVE_IN_ROOT) opens
+        // d/f); under RESOLVE_BENEATH it is EXDEV before `dirfd` is looked at (a regular
+        // file's descriptor included).
+        if path.bytes.first == 0x2F {
+            if resolve.contains(.beneath) { throw .improperLink }
+            if resolve.contains(.inRoot) { operation.start = try start(dirfd, []) }
+        }
         operation.resolveFlags = resolve
         let description = try vfs.open(
             credentials, operation, options: OpenOptions(flags: flags), mode: mode & ~fs.umask)

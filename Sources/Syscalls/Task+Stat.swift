@@ -61,7 +61,9 @@ extension Task {
         guard flags & ~Task.statFlags == 0 else { throw .invalidArgument }
         let place = try lookup(dirfd, path, flags)
         let stat = try vfs.stat(place, mask: StatxMask(rawValue: mask))
-        return LinuxStatx(stat, requested: mask, isMountRoot: place.dentry === place.mount.root)
+        return LinuxStatx(
+            stat, requested: mask, isMountRoot: place.dentry === place.mount.root,
+            multigrain: !(place.mount.filesystem is AnonymousFilesystem))
     }
 
     /// statfs(2): the file system holding `path` (symlinks followed). ENOENT, ENOTDIR,

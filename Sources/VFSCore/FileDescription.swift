@@ -107,10 +107,12 @@ public final class FileDescription: @unchecked Sendable {
         return try impl.read(into: clamp(buffer), at: offset)
     }
 
-    /// write(2): at the offset (or the end, under O_APPEND), advancing it.
-    public func write(from buffer: UnsafeRawBufferPointer, credentials: Credentials) throws(Errno)
-        -> Int
-    {
+    /// write(2): at the offset (or the end, under O_APPEND), advancing it. `append`, when
+    /// given, overrides O_APPEND for this call (pwritev2's RWF_APPEND and RWF_NOAPPEND).
+    public func write(
+        from buffer: UnsafeRawBufferPointer, credentials: Credentials, append: Bool? = nil
+    ) throws(Errno) -> Int {
+        let appends = append ?? self.appends
         guard isWritable else { throw .badFileDescriptor }
         let buffer = clamp(buffer)
         if !impl.isSeekable {
@@ -126,10 +128,12 @@ public final class FileDescription: @unchecked Sendable {
     }
 
     /// pwrite64(2). Under O_APPEND Linux appends and ignores `offset` (a documented bug kept
-    /// for compatibility); so do we.
+    /// for compatibility); so do we. `append`, when given, overrides O_APPEND for this call.
     public func write(
-        from buffer: UnsafeRawBufferPointer, at offset: Int64, credentials: Credentials
+        from buffer: UnsafeRawBufferPointer, at offset: Int64, credentials: Credentials,
+        append: Bool? = nil
     ) throws(Errno) -> Int {
+        let appends = append ?? self.appends
         // ksys_pwrite64's order, as for pread64.
         guard offset >= 0 else { throw .invalidArgument }
         guard !isPathOnly else { throw .badFileDescriptor }

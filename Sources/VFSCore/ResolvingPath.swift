@@ -61,6 +61,12 @@ public struct ResolvingPath {
     /// Set by the core after it moves from a mount root to the mount point for `..`: Linux
     /// checked search permission on the mount root already and does not check the mount point.
     var skipNextSearchCheck = false
+    /// Whether Linux's walk would have its root by now (`nd->root`, which path_init sets only
+    /// for an absolute path or a scoped lookup, and handle_dots at the first `..`). It decides
+    /// RESOLVE_NO_XDEV at an absolute symlink: EXDEV when the root is not set yet (Linux 6.18:
+    /// openat2("b/c", RESOLVE_NO_XDEV) with b -> "/c" is EXDEV), else EXDEV only from another
+    /// mount than the root's.
+    private var rootIsSet: Bool
 
     init(
         credentials: Credentials, root: VirtualDentry, start: VirtualDentry, path: [UInt8],
@@ -74,6 +80,8 @@ public struct ResolvingPath {
         self.followFinalSymlink = followFinalSymlink
         self.stopsAtParent = stopsAtParent
         self.resolveFlags = resolveFlags
+        self.rootIsSet =
+            path.first == 0x2F || !resolveFlags.isDisjoint(with: [.beneath, .inRoot])
         loadComponent(from: 0)
     }
 
@@ -153,6 +161,11 @@ public struct ResolvingPath {
         loadComponent(from: 0)
         if first == 0x2F {
             if resolveFlags.contains(.beneath) { throw .improperLink }
+            // nd_jump_root: the mount check compares with a root that may not be set yet.
+            if resolveFlags.contains(.noXDev) && (!rootIsSet || mount !== root.mount) {
+                throw .improperLink
+            }
+            rootIsSet = true
             return true
         }
         return false
@@ -176,6 +189,32 @@ public struct ResolvingPath {
         return .name(Name(unchecked: path[componentStart..<componentEnd]))
     }
 
+    /// The pending component and the ones after it, in order, for a file system that can look
+    /// several names up in one request (the gofer client's Walk RPC). Stops before the first
+    /// `.` or `..`, before a name longer than NAME_MAX (its ENAMETOOLONG belongs to the step
+    /// that reaches it), before the final component when `stopsAtParent`, and after `limit`
+    /// names. Looking ahead consumes nothing: the file system still advances one component at
+    /// a time and makes every per-step check (search permission, symlinks, mount points).
+    public func upcomingNames(limit: Int) -> [Name] {
+        var names: [Name] = []
+        var start = componentStart
+        while names.count < limit {
+            while start < path.count && path[start] == 0x2F { start += 1 }
+            var end = start
+            while end < path.count && path[end] != 0x2F { end += 1 }
+            if start == end { break }
+            if stopsAtParent && (end >= path.count || restIsSlashes(end)) { break }
+            let length = end - start
+            if length > Name.maxLength { break }
+            if path[start] == 0x2E && (length == 1 || (length == 2 && path[start + 1] == 0x2E)) {
+                break
+            }
+            names.append(Name(unchecked: path[start..<end]))
+            start = end
+        }
+        return names
+    }
+
     // MARK: - The core's side
 
     mutating func jump(to location: VirtualDentry) {
@@ -195,6 +234,8 @@ public struct ResolvingPath {
         while end < path.count && path[end] != 0x2F { end += 1 }
         componentStart = start
         componentEnd = end
+        // A `..` about to be walked: handle_dots sets the root before anything after it.
+        if end - start == 2 && path[start] == 0x2E && path[start + 1] == 0x2E { rootIsSet = true }
         if start < end {
             hasTrailingSlash = end < path.count && restIsSlashes(end)
         } else {

@@ -47,6 +47,16 @@ extension VirtualFilesystem {
         var rp = try resolveParent(credentials, operation)
         while true {
             guard case .name(let name) = rp.finalComponent() else {
+                // open_last_lookups walks a final `..` (handle_dots) before do_open's checks:
+                // out of a RESOLVE_BENEATH root, or across a mount under RESOLVE_NO_XDEV, it is
+                // EXDEV (Linux 6.18: openat2("..", O_CREAT, RESOLVE_BENEATH) is EXDEV).
+                if case .dotDot = rp.finalComponent() {
+                    let flags = rp.resolveFlags
+                    if flags.contains(.beneath) && rp.isAtRoot() { throw .improperLink }
+                    if flags.contains(.noXDev) && rp.current === rp.mount.root && !rp.isAtRoot() {
+                        throw .improperLink
+                    }
+                }
                 // `.`, `..` or `/` names an existing directory; do_open answers O_EXCL first,
                 // even with a trailing slash ("./" with O_CREAT|O_EXCL is EEXIST on 6.18).
                 if options.isExclusive { throw .fileExists }
@@ -62,8 +72,16 @@ extension VirtualFilesystem {
             case .created(let dentry):
                 return (VirtualDentry(mount: rp.mount, dentry: dentry), true)
             case .existing(let dentry):
-                if options.isExclusive { throw .fileExists }
                 var place = VirtualDentry(mount: rp.mount, dentry: dentry)
+                // step_into crosses the mounts on the name before do_open's EEXIST: under
+                // RESOLVE_NO_XDEV that is EXDEV (Linux 6.18: openat2 with O_CREAT of a mount
+                // point).
+                if rp.resolveFlags.contains(.noXDev) && dentry.isMountPoint
+                    && mount(at: place) != nil
+                {
+                    throw .improperLink
+                }
+                if options.isExclusive { throw .fileExists }
                 if dentry.isSymlink && rp.followFinalSymlink {
                     // Follow it (possibly to a name that does not exist yet, which O_CREAT
                     // then creates), and resolve to the new final component's parent.

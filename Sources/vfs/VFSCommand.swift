@@ -6,5 +6,5 @@ struct VFSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vfs",
         abstract: "VFSKit: gVisor's VFS2 file-system layer, in Swift.",
-        subcommands: [ShellCommand.self, KernelExecSubcommand.self])
+        subcommands: [ShellCommand.self, KernelExecSubcommand.self, ReplaySubcommand.self, GoferSubcommand.self, RunSubcommand.self])
 }

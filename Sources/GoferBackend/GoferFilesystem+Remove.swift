@@ -1,0 +1,211 @@
+import LISAFS
+import VFSCore
+
+/// unlink, rmdir (UnlinkAt) and rename (RenameAt, or RenameAt2 with flags); the cache follows
+/// each change.
+extension GoferFilesystem {
+    /// AT_REMOVEDIR.
+    static let removeDirectoryFlag: UInt32 = 0x200
+
+    /// `vfs_unlink`'s checks (ENOENT; EISDIR/ENOTDIR for a trailing slash; `may_delete`; EBUSY
+    /// for a mount point), then one UnlinkAt.
+    public func unlink(_ rp: ResolvingPath, name: Name) throws(Errno) {
+        let parent = try own(rp.current)
+        guard let child = try lookupChild(parent, name) else { throw .noSuchFileOrDirectory }
+        if rp.mustBeDirectory { throw child.isDirectory ? .isDirectory : .notDirectory }
+        try Permissions.mayDelete(
+            rp.credentials, directory: try ownership(of: parent),
+            victim: try ownership(of: child), removingDirectory: false)
+        try child.checkNotMountPoint(seenThrough: rp.mount)
+        if child.isSynthetic {
+            parent.syntheticChildren.withLock { $0[name] = nil }
+            try? child.markDeleted(seenThrough: rp.mount)
+            child.updateSynthetic {
+                $0.nlink = 0
+                $0.ctime = GoferFilesystem.wireNow()
+            }
+            touchDirectory(parent)
+            return
+        }
+        _ = try call(
+            UnlinkAtRequest(
+                dirFD: try controlFD(parent), name: SizedString(bytes: Array(name.bytes)), flags: 0))
+        removed(child, from: parent, name: name, mount: rp.mount)
+    }
+
+    /// `vfs_rmdir`: ENOENT; `may_delete` (EACCES, EPERM, ENOTDIR); EBUSY; the gofer's
+    /// ENOTEMPTY.
+    public func removeDirectory(_ rp: ResolvingPath, name: Name) throws(Errno) {
+        let parent = try own(rp.current)
+        guard let child = try lookupChild(parent, name) else { throw .noSuchFileOrDirectory }
+        try Permissions.mayDelete(
+            rp.credentials, directory: try ownership(of: parent),
+            victim: try ownership(of: child), removingDirectory: true)
+        try child.checkNotMountPoint(seenThrough: rp.mount)
+        // Synthetic children live only here: the host sees the directory empty.
+        if child.hasSyntheticChildren { throw .directoryNotEmpty }
+        _ = try call(
+            UnlinkAtRequest(
+                dirFD: try controlFD(parent), name: SizedString(bytes: Array(name.bytes)),
+                flags: GoferFilesystem.removeDirectoryFlag))
+        removed(child, from: parent, name: name, mount: rp.mount)
+    }
+
+    private func removed(_ child: GoferDentry, from parent: GoferDentry, name: Name, mount: Mount) {
+        cache.remove(parent: parent, name: name, ifSame: child)
+        try? child.markDeleted(seenThrough: mount)
+        parent.invalidate()
+        invalidate(child)
+    }
+
+    /// The lookups and the VFS's permission checks in `vfs_rename`'s order; what only the
+    /// tree's shape decides (a directory moved into itself: EINVAL; onto a non-empty
+    /// directory: ENOTEMPTY; type mismatches) the gofer's host answers with Linux's errno.
+    public func rename(
+        from: ResolvingPath, name oldName: Name, to: ResolvingPath, name newName: Name,
+        flags: RenameFlags
+    ) throws(Errno) {
+        let oldParent = try own(from.current)
+        let newParent = try own(to.current)
+        let credentials = from.credentials
+        guard let source = try lookupChild(oldParent, oldName) else {
+            throw .noSuchFileOrDirectory
+        }
+        let target = try lookupChild(newParent, newName)
+        let exchange = flags.contains(.exchange)
+        if flags.contains(.noReplace) && target != nil { throw .fileExists }
+        if exchange {
+            guard let target else { throw .noSuchFileOrDirectory }
+            if !target.isDirectory && to.mustBeDirectory { throw .notDirectory }
+        }
+        if !source.isDirectory {
+            if from.mustBeDirectory { throw .notDirectory }
+            if !exchange && to.mustBeDirectory { throw .notDirectory }
+        }
+        if let target, target === source || target.ino == source.ino {
+            // Another name of the same inode: rename does nothing, successfully.
+            return
+        }
+        let oldOwnership = try ownership(of: oldParent)
+        let newOwnership = try ownership(of: newParent)
+        try Permissions.mayDelete(
+            credentials, directory: oldOwnership, victim: try ownership(of: source),
+            removingDirectory: source.isDirectory)
+        if let target {
+            try Permissions.mayDelete(
+                credentials, directory: newOwnership, victim: try ownership(of: target),
+                removingDirectory: exchange ? target.isDirectory : source.isDirectory)
+        } else {
+            if newParent.isDeleted { throw .noSuchFileOrDirectory }
+            try Permissions.check(credentials, [.write, .execute], newOwnership)
+        }
+        if oldParent !== newParent {
+            if source.isDirectory {
+                try Permissions.check(credentials, .write, try ownership(of: source))
+            }
+            if exchange, let target, target.isDirectory {
+                try Permissions.check(credentials, .write, try ownership(of: target))
+            }
+        }
+        try source.checkNotMountPoint(seenThrough: from.mount)
+        try target?.checkNotMountPoint(seenThrough: to.mount)
+        if source.isSynthetic || target?.isSynthetic == true {
+            try renameSynthetic(
+                source, from: oldParent, oldName, to: newParent, newName, target: target,
+                flags: flags, mount: to.mount)
+            return
+        }
+
+        let oldFD = try controlFD(oldParent)
+        let newFD = try controlFD(newParent)
+        let old = SizedString(bytes: Array(oldName.bytes))
+        let new = SizedString(bytes: Array(newName.bytes))
+        if flags.isEmpty {
+            _ = try call(RenameAtRequest(oldDir: oldFD, oldName: old, newDir: newFD, newName: new))
+        } else {
+            _ = try call(
+                RenameAt2Request(
+                    oldDir: oldFD, oldName: old, newDir: newFD, newName: new,
+                    flags: flags.rawValue))
+        }
+
+        cache.remove(parent: oldParent, name: oldName, ifSame: source)
+        if let target { cache.remove(parent: newParent, name: newName, ifSame: target) }
+        source.placement.withLock { $0 = .init(parent: newParent, name: newName.owned()) }
+        _ = cache.insert(source, parent: newParent, name: newName)
+        invalidate(source)
+        oldParent.invalidate()
+        newParent.invalidate()
+        if let target {
+            invalidate(target)
+            if exchange {
+                target.placement.withLock { $0 = .init(parent: oldParent, name: oldName.owned()) }
+                _ = cache.insert(target, parent: oldParent, name: oldName)
+            } else {
+                try? target.markDeleted(seenThrough: to.mount)
+            }
+        }
+    }
+
+    /// A rename where a synthetic file is the source or the replaced target: the synthetic
+    /// side moves in memory, the host side with UnlinkAt / RenameAt. Exchanging with a
+    /// synthetic file is EPERM (no host call can swap a host file with one the host never saw).
+    private func renameSynthetic(
+        _ source: GoferDentry, from oldParent: GoferDentry, _ oldName: Name,
+        to newParent: GoferDentry, _ newName: Name, target: GoferDentry?, flags: RenameFlags,
+        mount: Mount
+    ) throws(Errno) {
+        if flags.contains(.exchange) { throw .notPermitted }
+        if let target {
+            if source.isDirectory && !target.isDirectory { throw .notDirectory }
+            if !source.isDirectory && target.isDirectory { throw .isDirectory }
+            if target.isDirectory {
+                if target.hasSyntheticChildren { throw .directoryNotEmpty }
+                _ = try call(
+                    UnlinkAtRequest(
+                        dirFD: try controlFD(newParent), name: SizedString(bytes: Array(newName.bytes)),
+                        flags: GoferFilesystem.removeDirectoryFlag))
+            } else if !target.isSynthetic {
+                _ = try call(
+                    UnlinkAtRequest(
+                        dirFD: try controlFD(newParent), name: SizedString(bytes: Array(newName.bytes)),
+                        flags: 0))
+            }
+        }
+        if !source.isSynthetic {
+            // A host file onto a synthetic name: the host rename, then the synthetic one goes.
+            _ = try call(
+                RenameAtRequest(
+                    oldDir: try controlFD(oldParent), oldName: SizedString(bytes: Array(oldName.bytes)),
+                    newDir: try controlFD(newParent), newName: SizedString(bytes: Array(newName.bytes))))
+            cache.remove(parent: oldParent, name: oldName, ifSame: source)
+            source.placement.withLock { $0 = .init(parent: newParent, name: newName.owned()) }
+            _ = cache.insert(source, parent: newParent, name: newName)
+            invalidate(source)
+        } else {
+            oldParent.syntheticChildren.withLock { $0[oldName] = nil }
+            source.placement.withLock { $0 = .init(parent: newParent, name: newName.owned()) }
+            source.updateSynthetic { $0.ctime = GoferFilesystem.wireNow() }
+            touchDirectory(oldParent)
+            if oldParent !== newParent { touchDirectory(newParent) }
+        }
+        if let target {
+            if target.isSynthetic {
+                newParent.syntheticChildren.withLock { $0[newName] = nil }
+                target.updateSynthetic {
+                    $0.nlink = 0
+                    $0.ctime = GoferFilesystem.wireNow()
+                }
+            } else {
+                cache.remove(parent: newParent, name: newName, ifSame: target)
+                invalidate(target)
+            }
+            try? target.markDeleted(seenThrough: mount)
+        }
+        if source.isSynthetic {
+            newParent.syntheticChildren.withLock { $0[newName.owned()] = source }
+        }
+        oldParent.invalidate()
+        newParent.invalidate()
+    }
+}

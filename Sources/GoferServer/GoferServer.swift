@@ -1,0 +1,136 @@
+// GoferServer: serves one host directory over LISAFS (gVisor's pkg/lisafs protocol, answered
+// the way runsc/fsgofer answers it) to any number of clients, one thread per connection.
+//
+// Shared state is immutable after init (the root directory fd, the /proc/self/fd fd, the
+// options) except `workingDirectoryLock`, which serializes the two handlers that must use
+// the process-wide working directory (BindAt and Connect: unix socket addresses are paths,
+// so they are resolved relative to an fchdir'ed directory, never through a host path
+// string). Each connection's FDID table belongs to that connection's thread alone (LISAFS is
+// strictly one request then one response per socket), so it takes no lock.
+// Lock order: workingDirectoryLock is a leaf.
+import CGoferSupport
+import Glibc
+import LISAFS
+import Synchronization
+import SystemPackage
+
+/// What the server accepts and how it answers.
+public struct GoferServerOptions: Sendable {
+    /// Refuse every mutating message with EROFS (and open files read-only).
+    public var readOnly: Bool
+    /// The largest frame, header included, accepted or sent (fsgofer: 2 MiB - 4 KiB). A request
+    /// above it closes the connection, as pkg/lisafs's socket communicator does.
+    public var maxMessageSize: UInt32
+    /// FDIDs a connection may hold at once; a request that would exceed it gets EMFILE.
+    public var maxFDsPerConnection: Int
+    /// Allow BindAt/Connect/ConnectWithCreds on host unix sockets (fsgofer's --host-uds=all).
+    public var hostUnixSockets: Bool
+    /// Give each `serveInBackground` thread its own fs attributes (unshare(CLONE_FS)) with
+    /// umask 0, so created files get exactly the client's mode (fsgofer runs with umask 0;
+    /// the client has already applied the sandbox's umask). Leave it off in a process whose
+    /// umask is already 0 (`vfs gofer` sets it, and unshare is not on its seccomp list).
+    public var privateZeroUmask: Bool
+
+    public init(
+        readOnly: Bool = false, maxMessageSize: UInt32 = GoferServerOptions.defaultMaxMessageSize,
+        maxFDsPerConnection: Int = 65536, hostUnixSockets: Bool = true, privateZeroUmask: Bool = true
+    ) {
+        self.readOnly = readOnly
+        self.maxMessageSize = maxMessageSize
+        self.maxFDsPerConnection = maxFDsPerConnection
+        self.hostUnixSockets = hostUnixSockets
+        self.privateZeroUmask = privateZeroUmask
+    }
+
+    /// pkg/lisafs's MaxMessageSize: 2 MiB minus one 4 KiB page.
+    public static let defaultMaxMessageSize: UInt32 = Communicator.defaultMaxMessageSize
+}
+
+/// A LISAFS server for one host directory.
+public final class GoferServer: Sendable {
+    let root: HostFD
+    let procSelfFD: HostFD
+    public let options: GoferServerOptions
+    let workingDirectoryLock = Mutex<Void>(())
+
+    /// Serves the directory `rootPath` (opened O_PATH|O_DIRECTORY; a symlink is refused).
+    /// `procSelfFD` is a directory fd on /proc/self/fd (opened before any pivot_root); when
+    /// nil, /proc/self/fd is opened now.
+    public init(rootPath: String, procSelfFD: Int32? = nil, options: GoferServerOptions = .init()) throws(Errno) {
+        let rootFD = Glibc.open(rootPath, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        if rootFD < 0 { throw Errno(rawValue: errno) }
+        root = HostFD(rootFD)
+        if let procSelfFD {
+            self.procSelfFD = HostFD(procSelfFD)
+        } else {
+            let fd = Glibc.open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { throw Errno(rawValue: errno) }
+            self.procSelfFD = HostFD(fd)
+        }
+        self.options = options
+    }
+
+    /// Serves one connected stream socket until the peer closes it or sends a frame the
+    /// protocol cannot carry; then closes `socket` and every FD the connection held. Frames
+    /// go through LISAFS's `Communicator` (header first, `maxMessageSize` enforced, donated
+    /// fds as SCM_RIGHTS on the response).
+    public func serve(socket: Int32) {
+        let communicator = Communicator(
+            socket: FileDescriptor(rawValue: socket), maxMessageSize: options.maxMessageSize,
+            takingOwnership: true)
+        let connection = Connection(server: self, communicator: communicator)
+        connection.run()
+        communicator.close()
+    }
+
+    /// Serves `socket` on a new thread (detached); returns at once.
+    public func serveInBackground(socket: Int32) {
+        let box = Unmanaged.passRetained(ServeJob(server: self, socket: socket))
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { argument in
+            guard let argument else { return nil }
+            let job = Unmanaged<ServeJob>.fromOpaque(argument).takeRetainedValue()
+            if job.server.options.privateZeroUmask && gofer_private_fs_with_zero_umask() != 0 {
+                // Without a private umask, modes would be masked: refuse to serve.
+                Glibc.close(job.socket)
+                return nil
+            }
+            job.server.serve(socket: job.socket)
+            return nil
+        }, box.toOpaque())
+        if created == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+            Glibc.close(socket)
+        }
+    }
+
+    /// Accepts connections on a listening socket forever, each served on its own thread.
+    /// Returns only when accept fails with something other than EINTR/ECONNABORTED.
+    public func acceptLoop(listeningSocket: Int32) -> Errno {
+        while true {
+            let client = gofer_accept4(listeningSocket, Int32(SOCK_CLOEXEC.rawValue))
+            if client >= 0 {
+                serveInBackground(socket: client)
+                continue
+            }
+            let error = errno
+            if error == EINTR || error == ECONNABORTED { continue }
+            return Errno(rawValue: error)
+        }
+    }
+
+    /// The MIDs the Mount response advertises: fsgofer's list, every message but Error and
+    /// Flush (1–19, 21–33).
+    static let supportedMessages: [MessageID] = MessageID.allCases.filter { $0 != .error && $0 != .flush }
+}
+
+private final class ServeJob: @unchecked Sendable {
+    let server: GoferServer
+    let socket: Int32
+    init(server: GoferServer, socket: Int32) {
+        self.server = server
+        self.socket = socket
+    }
+}

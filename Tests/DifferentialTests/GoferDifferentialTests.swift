@@ -1,0 +1,172 @@
+import DifferentialHarness
+import Foundation
+import GoferBackend
+import GoferServer
+import SystemPackage
+import Testing
+import VFSCore
+
+/// Differential runs with the VFS side on a gofer mount (`VFSRoot.gofer`, in
+/// DifferentialHarness/VFSRoot+Gofer.swift), compared with Linux running the same sequence in
+/// its own fresh /dev/shm directory. Every other differential test runs against the gofer too
+/// with `VFSKIT_DIFF_ROOT=gofer` (or `gofer-shared`) in the environment.
+enum GoferRoot {
+    static func agree(
+        _ operations: [DifferentialHarness.Operation], _ configuration: RunConfiguration = .root,
+        caching: GoferCachingMode = .exclusive, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let report = try Differential.run(
+            operations, configuration: configuration, vfsRoot: VFSRoot.gofer(caching: caching))
+        if !report.isClean {
+            Issue.record(
+                "Linux and the gofer backend diverge:\n\(report.render())",
+                sourceLocation: sourceLocation)
+        }
+    }
+}
+
+@Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
+struct GoferDifferentialTests {
+    @Test func createWriteReadAndStat() throws {
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o755), .create("d/f", mode: 0o640),
+            .write(slot: 0, data: Array("hello".utf8)), .pread(slot: 0, count: 10, offset: 1),
+            .stat("d/f"), .stat("d"), .close(slot: 0),
+        ])
+    }
+
+    @Test func namespaceOperations() throws {
+        try GoferRoot.agree([
+            .mkdir("a", mode: 0o700), .create("a/f"), .close(slot: 0),
+            .link(Location("a/f"), Location("g"), flags: 0), .stat("g"),
+            .rename(Location("g"), Location("a/h"), flags: 0), .unlink(Location("a/f"), flags: 0),
+            .symlink(target: "a/h", Location("l")), .lstat("l"), .stat("l"),
+            .readlink(Location("l"), size: 64), .rmdir("a"),
+            .unlink(Location("a/h"), flags: 0), .rmdir("a"),
+        ])
+    }
+
+    @Test func permissionsAsAnUnprivilegedUser() throws {
+        try GoferRoot.agree(
+            Diff.asUser(
+                [.mkdir("ro", mode: 0o755), .create("ro/f", mode: 0o644), .close(slot: 0),
+                 .mkdir("sticky", mode: 0o777), .chmod(Location("sticky"), mode: 0o1777, flags: 0)],
+                then: [
+                    .open(Location("ro/f"), flags: Diff.wronly, mode: 0, slot: 1),
+                    .mkdir("ro/x", mode: 0o755), .unlink(Location("ro/f"), flags: 0),
+                    .create("sticky/mine"), .close(slot: 0), .stat("sticky/mine"),
+                    .chmod(Location("ro/f"), mode: 0o777, flags: 0),
+                ]),
+            .user)
+    }
+
+    @Test func symlinksClimbingOutOfTheRootStayInside() throws {
+        try GoferRoot.agree([
+            .symlink(target: "/", Location("up")), .symlink(target: "../../..", Location("dots")),
+            .mkdir("up/inside", mode: 0o755), .stat("dots/inside"), .stat("../../../inside"),
+            .open(Location("dots/../x"), flags: Diff.create, mode: 0o600, slot: 0), .stat("x"),
+        ])
+    }
+
+    @Test func directoriesListAndRenameAcrossThem() throws {
+        try GoferRoot.agree([
+            .mkdir("a", mode: 0o755), .mkdir("b", mode: 0o755), .create("a/x"), .close(slot: 0),
+            .create("a/y"), .close(slot: 0),
+            .open(Location("a"), flags: Diff.rdonly, mode: 0, slot: 1), .getdents(slot: 1),
+            .rename(Location("a/x"), Location("b/x"), flags: 0),
+            .rename(Location("a/y"), Location("b/x"), flags: 1),
+            .rename(Location("a"), Location("b"), flags: 0),
+            .rename(Location("a"), Location("b/sub"), flags: 0), .stat("b/sub/y"),
+        ])
+    }
+
+    @Test func truncateChmodAndTimes() throws {
+        try GoferRoot.agree([
+            .create("f", mode: 0o644), .write(slot: 0, data: Array("0123456789".utf8)),
+            .ftruncate(slot: 0, length: 4), .fstat(slot: 0),
+            .chmod(Location("f"), mode: 0o600, flags: 0), .stat("f"), .close(slot: 0),
+        ])
+    }
+
+    @Test func sharedCachingAgreesToo() throws {
+        try GoferRoot.agree(
+            [.mkdir("d", mode: 0o755), .create("d/f"), .close(slot: 0),
+             .rename(Location("d"), Location("e"), flags: 0), .stat("e/f"), .stat("d/f")],
+            caching: .shared)
+    }
+
+    @Test func fifosAreSyntheticButBehaveAsLinuxs() throws {
+        // The gofer makes regular files only; mknod of a FIFO keeps a synthetic one in memory
+        // (as gVisor does), listed, statted, chmodded, renamed and removed like a real one.
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o755), .mknod(Location("d/p"), mode: 0o10644), .stat("d/p"),
+            .stat("d"), .chmod(Location("d/p"), mode: 0o600, flags: 0), .stat("d/p"),
+            .open(Location("d"), flags: Diff.rdonly, mode: 0, slot: 1), .getdents(slot: 1),
+            .mkdir("d/p", mode: 0o755), .rmdir("d"),
+            .rename(Location("d/p"), Location("q"), flags: 0), .stat("q"), .stat("d"),
+            .unlink(Location("q"), flags: 0), .stat("q"), .rmdir("d"),
+        ])
+    }
+
+    @Test func aSyntheticFifoCarriesDataBetweenItsEnds() throws {
+        try GoferRoot.agree([
+            .mknod(Location("p"), mode: 0o10666),
+            .open(Location("p"), flags: Diff.rdonly, mode: 0, slot: 0),
+            .open(Location("p"), flags: Diff.wronly, mode: 0, slot: 1),
+            .write(slot: 1, data: Array("through".utf8)), .read(slot: 0, count: 16),
+            .stat("p"), .close(slot: 1), .close(slot: 0),
+        ])
+    }
+
+    /// Longer runs on demand: VFSKIT_GOFER_SOAK_SEEDS=first-last (skipped without it);
+    /// VFSKIT_GOFER_CACHING=shared|writethrough and VFSKIT_GOFER_WALK=per-component choose
+    /// the client's mode.
+    @Test(
+        .enabled(
+            if: ProcessInfo.processInfo.environment["VFSKIT_GOFER_SOAK_SEEDS"] != nil,
+            "set VFSKIT_GOFER_SOAK_SEEDS=first-last to run the gofer soak"))
+    func soak() throws {
+        let range = ProcessInfo.processInfo.environment["VFSKIT_GOFER_SOAK_SEEDS"] ?? ""
+        let bounds = range.split(separator: "-").compactMap { UInt64($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else {
+            Issue.record("VFSKIT_GOFER_SOAK_SEEDS must be first-last, got \(range)")
+            return
+        }
+        for seed in bounds[0]...bounds[1] {
+            for configuration in [RunConfiguration.root, .user] {
+                var generator = SequenceGenerator(seed: seed)
+                let operations = generator.sequence(count: 150)
+                let environment = ProcessInfo.processInfo.environment
+                let caching: GoferCachingMode =
+                    switch environment["VFSKIT_GOFER_CACHING"] {
+                    case "shared": .shared
+                    case "writethrough": .writethrough
+                    default: .exclusive
+                    }
+                let report = try Differential.run(
+                    operations, configuration: configuration,
+                    vfsRoot: VFSRoot.gofer(
+                        caching: caching,
+                        perComponentWalk: environment["VFSKIT_GOFER_WALK"] == "per-component"))
+                if !report.isClean {
+                    Issue.record("seed \(seed) \(configuration.identity) diverges:\n\(report.render())")
+                }
+            }
+        }
+    }
+
+    /// A bounded random run: a few seeds as root and as a user, each against a fresh gofer
+    /// and a fresh kernel directory.
+    @Test(arguments: [11, 12, 13, 14] as [UInt64])
+    func randomSequencesAgree(seed: UInt64) throws {
+        for configuration in [RunConfiguration.root, .user] {
+            var generator = SequenceGenerator(seed: seed)
+            let operations = generator.sequence(count: 80)
+            let report = try Differential.run(
+                operations, configuration: configuration, vfsRoot: VFSRoot.gofer())
+            if !report.isClean {
+                Issue.record("seed \(seed) \(configuration.identity) diverges:\n\(report.render())")
+            }
+        }
+    }
+}
