@@ -68,7 +68,10 @@ let package = Package(
         .target(name: "CSandboxSupport", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(
             name: "Sandbox",
-            dependencies: ["CSandboxSupport", "Syscalls", "VFSCore", "TmpfsBackend", "HostBackend"]
+            dependencies: [
+                "CSandboxSupport", "Syscalls", "VFSCore", "TmpfsBackend", "HostBackend", "GoferBackend",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .executableTarget(
             name: "vfs",

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -236,4 +237,20 @@ int vfs_wait_exit_code(pid_t pid, int nohang) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
+}
+
+extern char **environ;
+
+pid_t vfs_spawn_with_fd(const char *path, char *const argv[], int source, int target) {
+    if (source == target) { errno = EINVAL; return -1; }
+    posix_spawn_file_actions_t actions;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) { errno = rc; return -1; }
+    rc = posix_spawn_file_actions_adddup2(&actions, source, target);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, target + 1);
+    pid_t pid = -1;
+    if (rc == 0) rc = posix_spawn(&pid, path, &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) { errno = rc; return -1; }
+    return pid;
 }

@@ -4,8 +4,9 @@
 /// - `tmpfs:/PATH[:OPTIONS]` — an empty in-memory file system; OPTIONS is tmpfs's mount data
 ///   (`size=1m,nr_inodes=100,mode=0755,uid=0,gid=0`).
 /// - `host:/PATH=/HOSTDIR[:ro]` — a host directory served by HostBackend, read-only with `:ro`.
-/// - `gofer:/PATH=/HOSTDIR[:shared|:exclusive|:writethrough]` — a host directory served by a
-///   gofer over LISAFS; caching mode `exclusive` by default.
+/// - `gofer:/PATH=/HOSTDIR[:shared|:exclusive|:writethrough][:ro]` — a host directory served by
+///   a separate, confined gofer process over LISAFS (`GoferProcesses`); caching mode `exclusive`
+///   by default; `:ro` makes the gofer refuse every change (EROFS) and the mount read-only.
 ///
 /// PATH is absolute, not `/`, and is normalized (repeated slashes and a trailing slash dropped);
 /// `.` and `..` components are refused, as is a NUL byte. Paths outside every mount pass
@@ -18,7 +19,7 @@ public struct MountSpec: Equatable, Sendable, CustomStringConvertible {
     public enum Kind: Equatable, Sendable {
         case tmpfs(options: String)
         case host(source: String, readOnly: Bool)
-        case gofer(source: String, caching: GoferCaching)
+        case gofer(source: String, caching: GoferCaching, readOnly: Bool = false)
     }
 
     /// The normalized absolute mount point, e.g. "/sandbox".
@@ -56,10 +57,10 @@ public struct MountSpec: Equatable, Sendable, CustomStringConvertible {
                 throw MountSpecError(spec: text, reason: "the host directory must be an absolute path")
             }
             let flags = sourceAndFlags.dropFirst()
-            guard flags.count <= 1 else {
-                throw MountSpecError(spec: text, reason: "at most one flag after the host directory")
-            }
             if kindName == "host" {
+                guard flags.count <= 1 else {
+                    throw MountSpecError(spec: text, reason: "at most one flag after the host directory")
+                }
                 switch flags.first {
                 case nil: self.init(target: target, kind: .host(source: source, readOnly: false))
                 case "ro": self.init(target: target, kind: .host(source: source, readOnly: true))
@@ -68,18 +69,24 @@ public struct MountSpec: Equatable, Sendable, CustomStringConvertible {
                     throw MountSpecError(spec: text, reason: "unknown host flag '\(other)' (ro or rw)")
                 }
             } else {
-                let caching: GoferCaching
-                if let flag = flags.first {
-                    guard let mode = GoferCaching(rawValue: flag) else {
+                // At most a caching mode and `ro`, each once, in either order.
+                var caching: GoferCaching?
+                var readOnly: Bool?
+                for flag in flags {
+                    if flag == "ro" || flag == "rw", readOnly == nil {
+                        readOnly = flag == "ro"
+                    } else if let mode = GoferCaching(rawValue: flag), caching == nil {
+                        caching = mode
+                    } else {
                         throw MountSpecError(
                             spec: text,
-                            reason: "unknown gofer mode '\(flag)' (exclusive, writethrough or shared)")
+                            reason: "unknown or repeated gofer flag '\(flag)' "
+                                + "(exclusive, writethrough or shared, then ro or rw)")
                     }
-                    caching = mode
-                } else {
-                    caching = .exclusive
                 }
-                self.init(target: target, kind: .gofer(source: source, caching: caching))
+                self.init(
+                    target: target,
+                    kind: .gofer(source: source, caching: caching ?? .exclusive, readOnly: readOnly ?? false))
             }
         default:
             throw MountSpecError(
@@ -109,7 +116,8 @@ public struct MountSpec: Equatable, Sendable, CustomStringConvertible {
         switch kind {
         case .tmpfs(let options): options.isEmpty ? "tmpfs:\(target)" : "tmpfs:\(target):\(options)"
         case .host(let source, let readOnly): "host:\(target)=\(source)\(readOnly ? ":ro" : "")"
-        case .gofer(let source, let caching): "gofer:\(target)=\(source):\(caching.rawValue)"
+        case .gofer(let source, let caching, let readOnly):
+            "gofer:\(target)=\(source):\(caching.rawValue)\(readOnly ? ":ro" : "")"
         }
     }
 

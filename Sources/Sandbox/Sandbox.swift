@@ -29,6 +29,8 @@ import VFSCore
 /// - A VFS file cannot be mapped (mmap of the placeholder pipe fails with ENODEV) nor executed
 ///   (EACCES, as on a noexec mount).
 /// - Exit status: the program's exit code, or 128+N when killed by signal N (as shells say).
+/// - `gofer:` mounts: each is served by its own confined `vfs gofer` process over a socketpair
+///   (`GoferProcesses`), killed and reaped when the program exits.
 ///
 /// Known limits: the supervisor is single-threaded, so a VFS call that blocks (opening a VFS
 /// FIFO with no peer, a blocking lock held by another sandboxed process) stalls the sandbox;
@@ -77,8 +79,11 @@ public enum SandboxError: Error, CustomStringConvertible, Equatable {
 public enum Sandbox {
     /// The sandbox's mount namespace: an empty synthetic root (a tmpfs holding only the
     /// directories leading to mount points) with each `--mount` attached, shallowest first.
-    public static func makeNamespace(_ mounts: [MountSpec], kernel: Kernel) throws(SandboxError)
-        -> MountNamespace
+    /// `gofer:` mounts start their gofer processes in `gofers`; the caller ends them
+    /// (`terminateAll`) when the sandbox ends.
+    public static func makeNamespace(
+        _ mounts: [MountSpec], kernel: Kernel, gofers: GoferProcesses
+    ) throws(SandboxError) -> MountNamespace
     {
         let root = TmpfsFilesystem(options: TmpfsOptions(rootMode: 0o755))
         let namespace = kernel.vfs.makeNamespace(root: root, rootDentry: root.root)
@@ -111,9 +116,15 @@ public enum Sandbox {
                 } catch {
                     throw .mountFailed(spec, error)
                 }
-            case .gofer:
-                throw .mountKindUnavailable(
-                    spec, "gofer mounts are not available yet (GoferBackend does not exist yet)")
+            case .gofer(let source, let caching, let readOnly):
+                do throws(Errno) {
+                    let gofer = try gofers.mount(
+                        root: source, readOnly: readOnly, caching: caching.backendMode)
+                    try setup.mount(
+                        gofer, root: gofer.root, at: spec.target, flags: readOnly ? [.readOnly] : [])
+                } catch {
+                    throw .mountFailed(spec, error)
+                }
             }
         }
         return namespace
@@ -124,7 +135,9 @@ public enum Sandbox {
         guard let program = configuration.program.first else { throw .noProgram }
         try MountSpec.validateOrThrow(configuration.mounts)
         let kernel = Kernel()
-        let namespace = try makeNamespace(configuration.mounts, kernel: kernel)
+        let gofers = GoferProcesses()
+        defer { gofers.terminateAll() }
+        let namespace = try makeNamespace(configuration.mounts, kernel: kernel, gofers: gofers)
         let credentials: Credentials
         if let uid = configuration.uid {
             credentials = .user(uid, gid: configuration.gid ?? uid)

@@ -247,9 +247,19 @@ struct SparsePages: Sendable {
         return pages.keys.filter { range.contains($0) }
     }
 
+    /// Counts without building the array `existingPages` returns: this runs on every write,
+    /// and the array cost log2(pages)+1 heap allocations per pwrite even when every page
+    /// already existed (package-benchmark: 1 malloc per 4 KiB overwrite, 9 per 1 MiB).
     private func missingPages(in range: ClosedRange<Int64>) -> Int {
+        let span = range.upperBound - range.lowerBound  // one less than the count; cannot overflow
+        var existing = 0
+        if span < Int64(pages.count) {
+            for index in range where pages[index] != nil { existing += 1 }
+        } else {
+            for index in pages.keys where range.contains(index) { existing += 1 }
+        }
         // Page indices are below 2^51, so the count fits in Int.
-        Int(range.upperBound - range.lowerBound + 1) - existingPages(in: range).count
+        return Int(span + 1) - existing
     }
 
     private static func pageIndexRoundingUp(_ offset: Int64) -> Int64 {

@@ -10,7 +10,8 @@ struct RunSubcommand: ParsableCommand {
         abstract: "Run a program with some paths served by VFSKit file systems.",
         discussion: """
             Mount specs: tmpfs:/PATH[:size=..,nr_inodes=..,mode=..], host:/PATH=/HOSTDIR[:ro], \
-            gofer:/PATH=/HOSTDIR[:exclusive|:writethrough|:shared]. Paths outside every mount \
+            gofer:/PATH=/HOSTDIR[:exclusive|:writethrough|:shared][:ro] (served by a confined \
+            `vfs gofer` child). Paths outside every mount \
             are the host's. The exit status is the program's, or 128+N if signal N killed it. \
             Files in the VFS cannot be executed (EACCES) or mapped (ENODEV).
             """)

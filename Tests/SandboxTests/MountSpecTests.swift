@@ -21,6 +21,26 @@ import Testing
             == .gofer(source: "/srv/src", caching: .shared))
     }
 
+    @Test func goferSpecTakesReadOnlyWithOrWithoutAMode() throws {
+        #expect(try MountSpec(parsing: "gofer:/src=/srv/src:ro").kind
+            == .gofer(source: "/srv/src", caching: .exclusive, readOnly: true))
+        #expect(try MountSpec(parsing: "gofer:/src=/srv/src:shared:ro").kind
+            == .gofer(source: "/srv/src", caching: .shared, readOnly: true))
+        #expect(try MountSpec(parsing: "gofer:/src=/srv/src:ro:writethrough").kind
+            == .gofer(source: "/srv/src", caching: .writethrough, readOnly: true))
+        #expect(try MountSpec(parsing: "gofer:/src=/srv/src:shared:ro").description
+            == "gofer:/src=/srv/src:shared:ro")
+    }
+
+    @Test func goferSpecRefusesRepeatedOrUnknownFlags() {
+        for text in [
+            "gofer:/s=/srv:shared:exclusive", "gofer:/s=/srv:ro:ro", "gofer:/s=/srv:ro:rw",
+            "gofer:/s=/srv:shared:ro:x", "host:/s=/srv:ro:ro",
+        ] {
+            #expect(throws: MountSpecError.self) { try MountSpec(parsing: text) }
+        }
+    }
+
     @Test func badSpecsAreRefused() {
         for text in [
             "sandbox", "nfs:/x", "tmpfs:relative", "tmpfs:/", "tmpfs:/a/../b", "host:/data",

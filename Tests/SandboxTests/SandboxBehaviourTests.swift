@@ -165,10 +165,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/g"))
     }
 
-    @Test func goferMountIsReportedUnavailable() throws {
+    @Test func goferMountOfAMissingDirectoryIsRefused() throws {
         let result = try SandboxRunner.sandboxed(
-            ["/bin/true"], mounts: ["gofer:/g=/tmp"], directory: "/g")
+            ["/bin/true"], mounts: ["gofer:/g=/nonexistent-vfskit-dir"], directory: "/g")
         #expect(result.status == 125)
-        #expect(result.errors.contains("not available yet"))
+        #expect(result.errors.contains("No such file or directory"))
     }
 }

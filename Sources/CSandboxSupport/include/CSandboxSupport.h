@@ -33,6 +33,12 @@ void vfs_sandbox_filter_free(void *filter);
 pid_t vfs_sandbox_spawn(const char *program, char *const argv[], const void *filter, int uid,
                         int gid, int cpu, int *listener);
 
+/// posix_spawn of `path` (a helper such as `vfs gofer`) with `source` duplicated onto `target`
+/// and every descriptor above `target` closed (the child keeps 0–2 and `target` only; dup2 of a
+/// different number clears close-on-exec, so `source` must differ from `target`). Returns the
+/// child's pid, or -1 with errno.
+pid_t vfs_spawn_with_fd(const char *path, char *const argv[], int source, int target);
+
 /// Pins the calling thread to `cpu` (sched_setaffinity). 0 or -1 with errno.
 int vfs_pin_to_cpu(int cpu);
 /// The first CPU in the calling thread's affinity mask, or -1.
