@@ -52,9 +52,10 @@ extension Task {
     ///      in `kernel.filesystemFactories`, EINVAL for `data` it rejects ("size=1m,mode=0755"
     ///      for tmpfs); ENOTDIR for a non-directory target.
     ///
-    /// Differences from Linux: read-only is a per-mount flag only (Linux keeps MS_RDONLY of a
-    /// new mount or a plain remount on the superblock, so there no bind remount can make the
-    /// file system writable again); remount data is checked but not applied (a tmpfs keeps
+    /// Differences from Linux: MS_RDONLY of a new mount or a plain remount marks both the
+    /// mount and the tmpfs superblock read-only; the superblock flag orders EROFS before EACCES
+    /// in access checks as Linux's `sb_permission` does, but the other EROFS checks look at the
+    /// mount flag only (so a bind remount can make such a file system writable again); remount data is checked but not applied (a tmpfs keeps
     /// its size limit).
     public func mount(
         _ source: PathArgument?, _ target: PathArgument, _ fstype: String?, _ flags: UInt64,
@@ -87,6 +88,8 @@ extension Task {
                 _ = try TmpfsOptions(parsing: data)
             }
             try vfs.remount(place.mount, flags: mountFlags)
+            (place.mount.filesystem as? TmpfsFilesystem)?
+                .setSuperblockReadOnly(flags & Linux.MS_RDONLY != 0)
         } else if flags & Linux.MS_BIND != 0 {
             guard let source, !source.bytes.isEmpty else { throw .invalidArgument }
             let from = try vfs.getDentry(credentials, operation(Linux.AT_FDCWD, source))
@@ -112,6 +115,7 @@ extension Task {
             guard let filesystem = made as? any MountableFilesystem else {
                 throw .operationNotSupportedByDevice
             }
+            (filesystem as? TmpfsFilesystem)?.setSuperblockReadOnly(flags & Linux.MS_RDONLY != 0)
             try vfs.mount(filesystem, root: filesystem.root, flags: mountFlags, at: place)
         }
     }

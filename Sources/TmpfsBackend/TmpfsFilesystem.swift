@@ -23,6 +23,8 @@ public final class TmpfsFilesystem: FilesystemImpl, @unchecked Sendable {
     /// when it is freed.
     let space: TmpfsSpace
     let renameLock = Mutex(())
+    /// SB_RDONLY, set by mount(2) and plain remounts with MS_RDONLY (`setSuperblockReadOnly`).
+    private let readOnlySuperblock = Atomic<Bool>(false)
     let rootDentry: TmpfsDentry
 
     /// The root directory; mount it with `VirtualFilesystem.mount(_:root:at:)`.
@@ -134,5 +136,15 @@ public final class TmpfsFilesystem: FilesystemImpl, @unchecked Sendable {
         let placement = mine.placement.withLock { $0 }
         guard let parent = placement.parent else { return nil }
         return (parent, placement.name)
+    }
+}
+
+extension TmpfsFilesystem {
+    public var superblockIsReadOnly: Bool { readOnlySuperblock.load(ordering: .relaxed) }
+
+    /// Marks the superblock read-only or writable, as MS_RDONLY on a new mount or a plain
+    /// remount does on Linux (the per-mount read-only flag is the mount's own business).
+    public func setSuperblockReadOnly(_ readOnly: Bool) {
+        readOnlySuperblock.store(readOnly, ordering: .relaxed)
     }
 }

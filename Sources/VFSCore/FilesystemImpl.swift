@@ -78,9 +78,14 @@ public protocol FilesystemImpl: AnyObject, Sendable {
         -> [[UInt8]]
     func removeExtendedAttribute(_ dentry: Dentry, name: [UInt8], credentials: Credentials)
         throws(Errno)
+    /// The superblock is read-only (SB_RDONLY: a file system mounted or remounted with
+    /// MS_RDONLY). Linux checks it in `inode_permission` before the permission bits, so a
+    /// write-access check is EROFS there even for a caller without write permission.
+    var superblockIsReadOnly: Bool { get }
 }
 
 extension FilesystemImpl {
+    public var superblockIsReadOnly: Bool { false }
     /// Stamps a file's atime for an access the core performed on it (readlink), under the
     /// mount's atime rules. File systems without access times ignore it.
     public func noteAccess(_ dentry: Dentry, mountFlags: MountFlags) {}

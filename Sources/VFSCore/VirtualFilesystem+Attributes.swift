@@ -88,6 +88,7 @@ extension VirtualFilesystem {
         {
             throw .permissionDenied
         }
+        try Self.checkSuperblockWritable(place, writing: mask.contains(.write))
         let ownership = try place.mount.filesystem.ownership(place.dentry)
         try Permissions.check(credentials, mask, ownership)
         if mask.contains(.write) && place.mount.isReadOnly {
@@ -170,5 +171,19 @@ extension VirtualFilesystem {
         try place.mount.checkWritable()
         try place.mount.filesystem.removeExtendedAttribute(
             place.dentry, name: name, credentials: credentials)
+    }
+}
+
+extension VirtualFilesystem {
+    /// `sb_permission`: write access to a regular file, directory or symlink on a read-only
+    /// superblock is EROFS, checked before the permission bits (Linux 6.18: a user without
+    /// write permission gets EROFS from `access(W_OK)` on a tmpfs mounted MS_RDONLY, but EACCES
+    /// from a read-only bind mount of a writable one).
+    static func checkSuperblockWritable(_ place: VirtualDentry, writing: Bool) throws(Errno) {
+        guard writing, place.mount.filesystem.superblockIsReadOnly else { return }
+        switch place.dentry.fileType {
+        case .regular, .directory, .symlink: throw .readOnlyFileSystem
+        default: break
+        }
     }
 }

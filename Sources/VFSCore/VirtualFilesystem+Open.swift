@@ -174,6 +174,7 @@ extension VirtualFilesystem {
         case .fifo, .socket, .regular:
             break
         }
+        try Self.checkSuperblockWritable(place, writing: access.contains(.write))
         let ownership = try place.mount.filesystem.ownership(place.dentry)
         if !access.isEmpty { try Permissions.check(credentials, access, ownership) }
         if options.has(OpenOptions.noAccessTime)

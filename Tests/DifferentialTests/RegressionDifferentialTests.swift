@@ -6,6 +6,54 @@ import Testing
 /// and checked against Linux (6.18 on tmpfs), kept so that they stay fixed.
 @Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
 struct RegressionDifferentialTests {
+    // MARK: Read-only superblocks
+
+    /// Seed 500392 (root then uid 1001): a tmpfs mounted MS_RDONLY has a read-only superblock,
+    /// which Linux checks (`sb_permission`) before the permission bits: EROFS, not EACCES.
+    @Test func accessForWriteOnAReadOnlySuperblockIsEROFSBeforeEACCES() throws {
+        try Diff.last(
+            [
+                .mkdir("b", mode: 0o644),
+                .mount(
+                    source: "none", target: "b", fstype: "tmpfs", flags: UInt64(MS_RDONLY),
+                    data: "mode=0700"),
+                .become(Diff.other),
+                .access("b", mode: R_OK | W_OK, flags: 0),
+            ],
+            is: Diff.fails(EROFS))
+    }
+
+    /// The same order in `may_open`, after a plain remount made the superblock read-only.
+    @Test func openForWriteAfterAReadOnlyRemountIsEROFSBeforeEACCES() throws {
+        try Diff.last(
+            [
+                .mkdir("m", mode: 0o755),
+                .mount(source: "none", target: "m", fstype: "tmpfs", flags: 0, data: "mode=0755"),
+                .mknod("m/f", mode: 0o100644),
+                .mount(
+                    source: "none", target: "m", fstype: nil,
+                    flags: UInt64(MS_REMOUNT | MS_RDONLY), data: nil),
+                .become(Diff.other),
+                .open("m/f", flags: Diff.wronly, mode: 0, slot: 6),
+            ],
+            is: Diff.fails(EROFS))
+    }
+
+    /// A read-only bind mount leaves the superblock writable: the permission bits come first.
+    @Test func accessForWriteOnAReadOnlyBindMountIsEACCESFirst() throws {
+        try Diff.last(
+            [
+                .mkdir("b", mode: 0o700), .mkdir("v", mode: 0o755),
+                .mount(source: "b", target: "v", fstype: nil, flags: UInt64(MS_BIND), data: nil),
+                .mount(
+                    source: nil, target: "v", fstype: nil,
+                    flags: UInt64(MS_REMOUNT | MS_BIND | MS_RDONLY), data: nil),
+                .become(Diff.other),
+                .access("v", mode: W_OK, flags: 0),
+            ],
+            is: Diff.fails(EACCES))
+    }
+
     // MARK: Order of checks
 
     @Test func renameLooksTheOldNameUpBeforeTheNewDirfd() throws {
