@@ -19,12 +19,14 @@ enum Diff {
     @discardableResult
     static func agree(
         _ operations: [Operation], _ configuration: RunConfiguration = .root,
+        on vfsRoot: VFSRoot.Factory = VFSRoot.default, backend: String = "VFSKit",
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> RunReport {
-        let report = try Differential.run(operations, configuration: configuration)
+        let report = try Differential.run(
+            operations, configuration: configuration, vfsRoot: vfsRoot)
         if !report.isClean {
             Issue.record(
-                "Linux and VFSKit diverge:\n\(report.render())", sourceLocation: sourceLocation)
+                "Linux and \(backend) diverge:\n\(report.render())", sourceLocation: sourceLocation)
         }
         return report
     }
@@ -76,4 +78,37 @@ extension Operation {
 
     static func stat(_ path: String) -> Operation { .stat(Location(path), flags: 0) }
     static func lstat(_ path: String) -> Operation { .stat(Location(path), flags: Diff.nofollow) }
+}
+
+/// Sequences every backend runs (HostDifferentialTests, GoferDifferentialTests): the basic
+/// namespace and permission behaviours, so that each backend is held to the same ones.
+enum BackendSequences {
+    static let createWriteReadAndStat: [Operation] = [
+        .mkdir("d", mode: 0o755), .create("d/f", mode: 0o640),
+        .write(slot: 0, data: Array("hello".utf8)), .pread(slot: 0, count: 10, offset: 1),
+        .stat("d/f"), .stat("d"), .close(slot: 0),
+    ]
+
+    static let namespaceOperations: [Operation] = [
+        .mkdir("a", mode: 0o700), .create("a/f"), .close(slot: 0),
+        .link(Location("a/f"), Location("g"), flags: 0), .stat("g"),
+        .rename(Location("g"), Location("a/h"), flags: 0), .unlink(Location("a/f"), flags: 0),
+        .symlink(target: "a/h", Location("l")), .lstat("l"), .stat("l"),
+        .readlink(Location("l"), size: 64), .rmdir("a"),
+        .unlink(Location("a/h"), flags: 0), .rmdir("a"),
+    ]
+
+    /// Run as `Diff.user`.
+    static let permissionsAsAnUnprivilegedUser: [Operation] = Diff.asUser(
+        [
+            .mkdir("ro", mode: 0o755), .create("ro/f", mode: 0o644), .close(slot: 0),
+            .mkdir("sticky", mode: 0o777),
+            .chmod(Location("sticky"), mode: 0o1777, flags: 0),
+        ],
+        then: [
+            .open(Location("ro/f"), flags: Diff.wronly, mode: 0, slot: 1),
+            .mkdir("ro/x", mode: 0o755), .unlink(Location("ro/f"), flags: 0),
+            .create("sticky/mine"), .close(slot: 0), .stat("sticky/mine"),
+            .chmod(Location("ro/f"), mode: 0o777, flags: 0),
+        ])
 }

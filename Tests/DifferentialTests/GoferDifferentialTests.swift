@@ -15,49 +15,25 @@ enum GoferRoot {
         _ operations: [DifferentialHarness.Operation], _ configuration: RunConfiguration = .root,
         caching: GoferCachingMode = .exclusive, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        let report = try Differential.run(
-            operations, configuration: configuration, vfsRoot: VFSRoot.gofer(caching: caching))
-        if !report.isClean {
-            Issue.record(
-                "Linux and the gofer backend diverge:\n\(report.render())",
-                sourceLocation: sourceLocation)
-        }
+        try Diff.agree(
+            operations, configuration, on: VFSRoot.gofer(caching: caching),
+            backend: "the gofer backend",
+            sourceLocation: sourceLocation)
     }
 }
 
 @Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
 struct GoferDifferentialTests {
     @Test func createWriteReadAndStat() throws {
-        try GoferRoot.agree([
-            .mkdir("d", mode: 0o755), .create("d/f", mode: 0o640),
-            .write(slot: 0, data: Array("hello".utf8)), .pread(slot: 0, count: 10, offset: 1),
-            .stat("d/f"), .stat("d"), .close(slot: 0),
-        ])
+        try GoferRoot.agree(BackendSequences.createWriteReadAndStat)
     }
 
     @Test func namespaceOperations() throws {
-        try GoferRoot.agree([
-            .mkdir("a", mode: 0o700), .create("a/f"), .close(slot: 0),
-            .link(Location("a/f"), Location("g"), flags: 0), .stat("g"),
-            .rename(Location("g"), Location("a/h"), flags: 0), .unlink(Location("a/f"), flags: 0),
-            .symlink(target: "a/h", Location("l")), .lstat("l"), .stat("l"),
-            .readlink(Location("l"), size: 64), .rmdir("a"),
-            .unlink(Location("a/h"), flags: 0), .rmdir("a"),
-        ])
+        try GoferRoot.agree(BackendSequences.namespaceOperations)
     }
 
     @Test func permissionsAsAnUnprivilegedUser() throws {
-        try GoferRoot.agree(
-            Diff.asUser(
-                [.mkdir("ro", mode: 0o755), .create("ro/f", mode: 0o644), .close(slot: 0),
-                 .mkdir("sticky", mode: 0o777), .chmod(Location("sticky"), mode: 0o1777, flags: 0)],
-                then: [
-                    .open(Location("ro/f"), flags: Diff.wronly, mode: 0, slot: 1),
-                    .mkdir("ro/x", mode: 0o755), .unlink(Location("ro/f"), flags: 0),
-                    .create("sticky/mine"), .close(slot: 0), .stat("sticky/mine"),
-                    .chmod(Location("ro/f"), mode: 0o777, flags: 0),
-                ]),
-            .user)
+        try GoferRoot.agree(BackendSequences.permissionsAsAnUnprivilegedUser, .user)
     }
 
     @Test func symlinksClimbingOutOfTheRootStayInside() throws {

@@ -12,55 +12,28 @@ import VFSCore
 /// `VFSKIT_DIFF_ROOT=host` (or `host-shared`) in the environment.
 enum HostRoot {
     static func agree(
-        _ operations: [Operation], _ configuration: RunConfiguration = .root,
+        _ operations: [DifferentialHarness.Operation], _ configuration: RunConfiguration = .root,
         caching: HostCachingMode = .exclusive, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        let report = try Differential.run(
-            operations, configuration: configuration, vfsRoot: VFSRoot.host(caching: caching))
-        if !report.isClean {
-            Issue.record(
-                "Linux and the host backend diverge:\n\(report.render())",
-                sourceLocation: sourceLocation)
-        }
+        try Diff.agree(
+            operations, configuration, on: VFSRoot.host(caching: caching),
+            backend: "the host backend",
+            sourceLocation: sourceLocation)
     }
 }
 
 @Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
 struct HostDifferentialTests {
     @Test func createWriteReadAndStat() throws {
-        try HostRoot.agree([
-            .mkdir("d", mode: 0o755), .create("d/f", mode: 0o640),
-            .write(slot: 0, data: Array("hello".utf8)), .pread(slot: 0, count: 10, offset: 1),
-            .stat("d/f"), .stat("d"), .close(slot: 0),
-        ])
+        try HostRoot.agree(BackendSequences.createWriteReadAndStat)
     }
 
     @Test func namespaceOperations() throws {
-        try HostRoot.agree([
-            .mkdir("a", mode: 0o700), .create("a/f"), .close(slot: 0),
-            .link(Location("a/f"), Location("g"), flags: 0), .stat("g"),
-            .rename(Location("g"), Location("a/h"), flags: 0), .unlink(Location("a/f"), flags: 0),
-            .symlink(target: "a/h", Location("l")), .lstat("l"), .stat("l"),
-            .readlink(Location("l"), size: 64), .rmdir("a"),
-            .unlink(Location("a/h"), flags: 0), .rmdir("a"),
-        ])
+        try HostRoot.agree(BackendSequences.namespaceOperations)
     }
 
     @Test func permissionsAsAnUnprivilegedUser() throws {
-        try HostRoot.agree(
-            Diff.asUser(
-                [
-                    .mkdir("ro", mode: 0o755), .create("ro/f", mode: 0o644), .close(slot: 0),
-                    .mkdir("sticky", mode: 0o777),
-                    .chmod(Location("sticky"), mode: 0o1777, flags: 0),
-                ],
-                then: [
-                    .open(Location("ro/f"), flags: Diff.wronly, mode: 0, slot: 1),
-                    .mkdir("ro/x", mode: 0o755), .unlink(Location("ro/f"), flags: 0),
-                    .create("sticky/mine"), .close(slot: 0), .stat("sticky/mine"),
-                    .chmod(Location("ro/f"), mode: 0o777, flags: 0),
-                ]),
-            .user)
+        try HostRoot.agree(BackendSequences.permissionsAsAnUnprivilegedUser, .user)
     }
 
     @Test func symlinksClimbingOutOfTheRootStayInside() throws {
