@@ -77,7 +77,7 @@ let package = Package(
             name: "vfs",
             dependencies: [
                 "Syscalls", "VFSCore", "TmpfsBackend", "DifferentialHarness", "Replay", "GoferServer",
-                "Sandbox",
+                "GoferBackend", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,7 +113,7 @@ let package = Package(
             name: "GoferBackendTests",
             dependencies: ["GoferBackend", "GoferServer", "LISAFS", "VFSCore", "Syscalls", "TmpfsBackend"]
         ),
-        .testTarget(name: "VFSToolTests", dependencies: ["vfs", "VFSCore"]),
+        .testTarget(name: "VFSToolTests", dependencies: ["vfs", "VFSCore", "Replay"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(
             name: "LISAFSTests",

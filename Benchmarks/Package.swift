@@ -20,6 +20,8 @@ let package = Package(
                 .product(name: "VFSCore", package: "main"),
                 .product(name: "TmpfsBackend", package: "main"),
                 .product(name: "Syscalls", package: "main"),
+                .product(name: "GoferBackend", package: "main"),
+                .product(name: "GoferServer", package: "main"),
             ],
             path: "Benchmarks/VFSBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

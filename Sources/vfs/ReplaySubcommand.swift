@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import GoferBackend
+import GoferServer
 import Replay
+import SystemPackage
 
 /// `vfs replay LOG...`: replays a strace log against the Linux kernel and VFSKit
 /// configurations and compares every modelled call's result with the recording.
@@ -23,7 +26,7 @@ struct ReplaySubcommand: ParsableCommand {
     var manifest: String?
 
     @Option(name: .long, parsing: .upToNextOption,
-        help: "Configurations to replay against: kernel, tmpfs, host, host-shared.")
+        help: "Configurations to replay against: kernel, tmpfs, host, host-shared, gofer, gofer-shared.")
     var config: [String] = ["kernel", "tmpfs"]
 
     @Option(help: "Where the kernel configuration builds its tree (a tmpfs compares like with like).")
@@ -92,18 +95,48 @@ struct ReplaySubcommand: ParsableCommand {
         return ReplayOutput.Document(workload: workload, reports: reports)
     }
 
-    /// The configurations. Extension point: gofer rows ("gofer-root" for exclusive mode,
-    /// "gofer-bind" for shared mode) are added here as `TaskTarget`s over the gofer client's
-    /// file system with an `rpcCounter`, once that backend can serve a scratch tree.
+    /// The configurations. `gofer` (exclusive caching, a sandbox's root mount) and
+    /// `gofer-shared` (shared caching, a bind mount others may change) are `TaskTarget`s over
+    /// the gofer client talking LISAFS to an in-process `GoferServer` over a socketpair.
     static func makeTarget(_ name: String, scratch: String) throws -> any ReplayTarget {
         switch name {
         case "kernel": return KernelTarget(scratchParent: scratch)
         case "tmpfs": return TaskTarget.tmpfs()
         case "host": return try TaskTarget.host(scratchParent: scratch)
         case "host-shared": return try TaskTarget.host(name: "host-shared", caching: .shared, scratchParent: scratch)
+        case "gofer": return try goferTarget(name: name, caching: .exclusive, scratchParent: scratch)
+        case "gofer-shared": return try goferTarget(name: name, caching: .shared, scratchParent: scratch)
         default:
-            throw ValidationError("unknown configuration \(name) (known: kernel, tmpfs, host, host-shared)")
+            throw ValidationError(
+                "unknown configuration \(name) (known: kernel, tmpfs, host, host-shared, gofer, gofer-shared)")
         }
+    }
+
+    /// A `GoferFilesystem` root served by a `GoferServer` on its own thread in this process,
+    /// over a socketpair, exporting a fresh scratch directory under `scratchParent` (removed,
+    /// and the connection closed, at `tearDown`). The RPC counter is the client's total.
+    static func goferTarget(name: String, caching: GoferCachingMode, scratchParent: String) throws -> TaskTarget {
+        let scratch = "\(scratchParent)/vfs-replay-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard Glibc.mkdir(scratch, 0o755) == 0 else { throw ValidationError("\(name): mkdir \(scratch): errno \(errno)") }
+        var fds: [Int32] = [0, 0]
+        let filesystem: GoferFilesystem
+        do throws(Errno) {
+            let server = try GoferServer(rootPath: scratch)
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+            else { throw Errno(rawValue: errno) }
+            server.serveInBackground(socket: fds[1])
+            filesystem = try GoferFilesystem(
+                socket: FileDescriptor(rawValue: fds[0]), options: GoferOptions(caching: caching))
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw ValidationError("\(name): \(error)")
+        }
+        return TaskTarget(name: name, root: filesystem, rootDentry: filesystem.root,
+            rpcCounter: { UInt64(filesystem.totalRPCCount) },
+            cleanup: {
+                filesystem.disconnect()
+                try? FileManager.default.removeItem(atPath: scratch)
+            })
     }
 
     static func progressBar(_ label: String, _ done: Int, _ total: Int) {

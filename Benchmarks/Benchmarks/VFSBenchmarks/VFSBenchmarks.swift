@@ -9,7 +9,9 @@
 // (gofer exclusive "root", gofer shared "bind", cold and warm; host) that builds the same
 // trees in its own mount and answers `stat`, `openClose`, `pread`, `pwrite`, `createUnlink`,
 // `readdir`; every benchmark loops over `Configuration.allCases`, and the gofer's RPC count
-// can be attached as a custom metric (`BenchmarkMetric.custom("RPCs")`).
+// can be attached as a custom metric (`BenchmarkMetric.custom("RPCs")`). The gofer's walk rows
+// (cold/warm stat, one-RPC vs per-component walk, with the socket round trip as baseline) are
+// in GoferBenchmarks.swift.
 import Benchmark
 import CLinuxSupport
 import Foundation
@@ -130,7 +132,7 @@ let benchmarks: @Sendable () -> Void = {
         fatalError("VFSKit fixture: \(error)")
     }
     linux = KernelFixture()
-    Benchmark.teardown = { linux?.remove() }
+    Benchmark.teardown = { linux?.remove(); goferFixture?.remove() }
     guard let vfskit, let linux else { return }
     let task = vfskit.task
 
@@ -243,4 +245,8 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // MARK: gofer walks and the raw socket round trip (GoferBenchmarks.swift)
+
+    goferBenchmarks()
 }
