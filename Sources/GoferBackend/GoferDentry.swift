@@ -197,164 +197,19 @@ struct PendingOpen: Sendable {
     var hostFD: HostFD?
 }
 
-/// Which dentries a `GoferFilesystem` keeps, by (parent, name): a least-recently-used list
-/// bounded by `limit`. Only unreferenced dentries are evicted (nothing but the cache holds
-/// them: no open file, working directory, child dentry or walk in progress) and never a mount
-/// point, so a dentry in use keeps its identity. An evicted dentry's FDID goes to the batched
-/// Close when the dentry is freed. When every cached dentry is in use the cache may exceed its
-/// limit.
-///
-/// Lock order: `state` is a leaf; dentries evicted under it are released after it is dropped.
-final class GoferDentryCache: @unchecked Sendable {
-    struct Key: Hashable {
-        let parent: ObjectIdentifier
-        let name: Name
-    }
+/// Which dentries a `GoferFilesystem` keeps (VFSCore's LRU of unreferenced dentries). An
+/// evicted dentry's FDID goes to the batched Close when the dentry is freed, which happens
+/// after the cache's lock is dropped.
+typealias GoferDentryCache = DentryCache<GoferDentry>
 
-    final class Node {
-        let key: Key
-        var dentry: GoferDentry
-        weak var newer: Node?
-        weak var older: Node?
-        init(key: Key, dentry: GoferDentry) {
-            self.key = key
-            self.dentry = dentry
-        }
-    }
-
-    private struct State {
-        var nodes: [Key: Node] = [:]
-        weak var newest: Node?
-        weak var oldest: Node?
-    }
-    private let state = Mutex(State())
-    let limit: Int
-    private let scanLimit = 32
-
-    init(limit: Int) {
-        self.limit = max(1, limit)
-    }
-
-    var count: Int { state.withLock { $0.nodes.count } }
-
-    func lookup(parent: GoferDentry, name: Name) -> GoferDentry? {
-        let key = Key(parent: ObjectIdentifier(parent), name: name)
-        return state.withLock { state -> GoferDentry? in
-            guard let node = state.nodes[key] else { return nil }
-            Self.unlink(node, &state)
-            Self.pushNewest(node, &state)
-            return node.dentry
-        }
-    }
-
-    /// Caches `dentry` under (parent, name) unless a dentry of the same inode and type is there
-    /// already (then that one is kept and returned, so one file has one dentry).
-    func insert(_ dentry: GoferDentry, parent: GoferDentry, name: Name) -> GoferDentry {
-        let key = Key(parent: ObjectIdentifier(parent), name: name.owned())
-        var evicted: [GoferDentry] = []
-        let result = state.withLock { state -> GoferDentry in
-            if let existing = state.nodes[key] {
-                if existing.dentry.ino == dentry.ino && existing.dentry.fileType == dentry.fileType {
-                    Self.unlink(existing, &state)
-                    Self.pushNewest(existing, &state)
-                    return existing.dentry
-                }
-                Self.unlink(existing, &state)
-                state.nodes[key] = nil
-                evicted.append(existing.dentry)
-            }
-            let node = Node(key: key, dentry: dentry)
-            state.nodes[key] = node
-            Self.pushNewest(node, &state)
-            evictIfNeeded(&state, into: &evicted)
-            return dentry
-        }
-        evicted.removeAll()
-        return result
-    }
-
-    /// Forgets (parent, name) (only if it holds `ifSame`, when given).
-    @discardableResult
-    func remove(parent: GoferDentry, name: Name, ifSame: GoferDentry? = nil) -> GoferDentry? {
-        let key = Key(parent: ObjectIdentifier(parent), name: name)
-        let removed = state.withLock { state -> GoferDentry? in
-            guard let node = state.nodes[key] else { return nil }
-            if let ifSame, node.dentry !== ifSame { return nil }
-            state.nodes[key] = nil
-            Self.unlink(node, &state)
-            return node.dentry
-        }
-        return removed
+extension DentryCache where D == GoferDentry {
+    /// One dentry per file: the same inode number and type.
+    convenience init(goferLimit limit: Int) {
+        self.init(limit: limit) { $0.ino == $1.ino && $0.fileType == $1.fileType }
     }
 
     /// Marks stale the attributes of every cached dentry of inode `ino`.
     func invalidate(ino: UInt64) {
-        let matching = state.withLock { state in
-            state.nodes.values.lazy.filter { $0.dentry.ino == ino }.map(\.dentry)
-        }
-        for dentry in matching { dentry.invalidate() }
-    }
-
-    /// Forgets everything (after `attach`: every FDID belonged to the old connection).
-    func removeAll() {
-        let dropped = state.withLock { state -> Int in
-            let count = state.nodes.count
-            state.nodes.removeAll()
-            state.newest = nil
-            state.oldest = nil
-            return count
-        }
-        _ = dropped
-    }
-
-    /// Drops every unreferenced entry.
-    func trim() {
-        var evicted: [GoferDentry] = []
-        state.withLock { state in
-            var freed = true
-            while freed {
-                freed = false
-                var node = state.oldest
-                while let current = node {
-                    node = current.newer
-                    if isKnownUniquelyReferenced(&current.dentry) && !current.dentry.isMountPoint {
-                        Self.unlink(current, &state)
-                        state.nodes[current.key] = nil
-                        evicted.append(current.dentry)
-                        freed = true
-                    }
-                }
-                evicted.removeAll()
-            }
-        }
-    }
-
-    private func evictIfNeeded(_ state: inout State, into evicted: inout [GoferDentry]) {
-        var scanned = 0
-        var node = state.oldest
-        while state.nodes.count > limit, let current = node, scanned < scanLimit {
-            node = current.newer
-            scanned += 1
-            if isKnownUniquelyReferenced(&current.dentry) && !current.dentry.isMountPoint {
-                Self.unlink(current, &state)
-                state.nodes[current.key] = nil
-                evicted.append(current.dentry)
-            }
-        }
-    }
-
-    private static func unlink(_ node: Node, _ state: inout State) {
-        if let newer = node.newer { newer.older = node.older } else { state.newest = node.older }
-        if let older = node.older { older.newer = node.newer } else { state.oldest = node.newer }
-        node.newer = nil
-        node.older = nil
-    }
-
-    private static func pushNewest(_ node: Node, _ state: inout State) {
-        node.newer = nil
-        node.older = state.newest
-        state.newest?.newer = node
-        state.newest = node
-        if state.oldest == nil { state.oldest = node }
+        for dentry in dentries(where: { $0.ino == ino }) { dentry.invalidate() }
     }
 }

@@ -116,7 +116,7 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
         self.options = options
         let closer = FDIDCloser()
         self.closer = closer
-        self.cache = GoferDentryCache(limit: options.dentryCacheLimit)
+        self.cache = GoferDentryCache(goferLimit: options.dentryCacheLimit)
         let client = RPCClient(socket: socket)
         let mounted: MountResponse
         do {

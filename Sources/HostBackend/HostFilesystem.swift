@@ -53,13 +53,13 @@ public struct HostOptions: Sendable, Hashable {
 /// Attributes are never cached: stat, permission checks and revalidation ask the host each
 /// time, so changes made on the host are always seen. Only name → dentry is cached.
 ///
-/// Lock order: `DentryCache.state` and each dentry's `placement` are leaves; host syscalls are
-/// made with no lock held except a regular file's `appendLock`.
+/// Lock order: the dentry cache's `state` and each dentry's `placement` are leaves; host
+/// syscalls are made with no lock held except a regular file's `appendLock`.
 public final class HostFilesystem: FilesystemImpl, @unchecked Sendable {
     public let typeName = "hostfs"
     public let options: HostOptions
     let rootDentry: HostDentry
-    let cache: DentryCache
+    let cache: HostDentryCache
     /// The sandbox-side pipe of each host FIFO opened so far, by (st_dev, inode): see `open`.
     let fifos = Mutex<[FifoKey: Pipe]>([:])
     struct FifoKey: Hashable {
@@ -84,7 +84,7 @@ public final class HostFilesystem: FilesystemImpl, @unchecked Sendable {
         let stat = try HostSyscall.statx(rootFD.rawValue)
         guard stat.isDirectory else { throw .notDirectory }
         self.options = options
-        self.cache = DentryCache(limit: options.dentryCacheLimit)
+        self.cache = HostDentryCache(hostLimit: options.dentryCacheLimit)
         self.rootDentry = HostDentry(
             fd: rootFD, stat: stat, parent: nil, name: Name(unchecked: [0x2F][...]))
     }
