@@ -4,7 +4,7 @@ import VFSCore
 /// The file system behind pipes: every pipe end's description sits on a dentry here, mounted
 /// nowhere, like Linux's pipefs. No path leads into it, so its path operations are only ever
 /// reached by mistake and answer as a directory with nothing in it would.
-final class AnonymousFilesystem: FilesystemImpl, @unchecked Sendable {
+final class AnonymousFilesystem: NamelessFilesystem, @unchecked Sendable {
     let typeName = "pipefs"
     let root: AnonymousDentry
     private let lastInode = Atomic<UInt64>(1)
@@ -49,51 +49,7 @@ final class AnonymousFilesystem: FilesystemImpl, @unchecked Sendable {
         return mine
     }
 
-    func walk(_ rp: inout ResolvingPath) throws(Errno) -> WalkStop {
-        while !rp.isDone {
-            guard rp.current.isDirectory else { throw .notDirectory }
-            if rp.stopsAtParent && rp.isFinalComponent { return .done }
-            if rp.componentIsDot || (rp.componentIsDotDot && rp.isAtRoot()) {
-                rp.advance()
-                continue
-            }
-            if rp.componentIsDotDot { return .mountRootParent }
-            throw .noSuchFileOrDirectory
-        }
-        return .done
-    }
-
-    func makeDirectory(_ rp: ResolvingPath, name: Name, mode: FileMode) throws(Errno) {
-        throw .notPermitted
-    }
-    func makeNode(_ rp: ResolvingPath, name: Name, mode: FileMode, device: UInt64) throws(Errno) {
-        throw .notPermitted
-    }
-    func makeSymlink(_ rp: ResolvingPath, name: Name, target: [UInt8]) throws(Errno) {
-        throw .notPermitted
-    }
-    func makeLink(_ rp: ResolvingPath, name: Name, existing: VirtualDentry) throws(Errno) {
-        throw .notPermitted
-    }
-    func unlink(_ rp: ResolvingPath, name: Name) throws(Errno) { throw .noSuchFileOrDirectory }
-    func removeDirectory(_ rp: ResolvingPath, name: Name) throws(Errno) {
-        throw .noSuchFileOrDirectory
-    }
-    func rename(
-        from: ResolvingPath, name oldName: Name, to: ResolvingPath, name newName: Name,
-        flags: RenameFlags
-    ) throws(Errno) { throw .noSuchFileOrDirectory }
-    func openOrCreate(_ rp: ResolvingPath, name: Name, options: OpenOptions, mode: FileMode)
-        throws(Errno) -> CreateOutcome
-    { throw .notPermitted }
-    func makeTemporaryFile(_ rp: ResolvingPath, mode: FileMode, linkable: Bool) throws(Errno)
-        -> Dentry
-    { throw .notSupported }
-
-    /// Reopening a pipe end (through /proc/self/fd) is not modelled: ENXIO.
-    func open(_ location: VirtualDentry, options: OpenOptions, credentials: Credentials)
-        throws(Errno) -> any FileDescriptionImpl
-    { throw .noSuchAddressOrDevice }
+    // Walks, creation and removal: NamelessFilesystem's defaults.
 
     func stat(_ dentry: Dentry, mask: StatxMask) throws(Errno) -> FileStat {
         try own(dentry).stat.withLock { $0 }
