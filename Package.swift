@@ -70,7 +70,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "CSandboxSupport", "Syscalls", "VFSCore", "TmpfsBackend", "HostBackend", "GoferBackend",
-                .product(name: "SystemPackage", package: "swift-system"),
+                "HostSyscalls", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(

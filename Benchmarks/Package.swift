@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 // VFSKit's benchmarks, a package of their own so the root package does not depend on
 // package-benchmark. Run from this directory:
-//   swift package --allow-writing-to-package-directory benchmark
+//   swift package --scratch-path ../.build-bench --disable-sandbox benchmark --filter ".* host"
+//   (rows are named "<family> <params> <config>"; see Benchmarks/VFSBenchmarks/VFSBenchmarks.swift)
 //   swift run -c release inode-memory          (bytes per inode, 1,000,000 empty files)
 import PackageDescription
 
@@ -22,6 +23,7 @@ let package = Package(
                 .product(name: "Syscalls", package: "main"),
                 .product(name: "GoferBackend", package: "main"),
                 .product(name: "GoferServer", package: "main"),
+                .product(name: "HostBackend", package: "main"),
             ],
             path: "Benchmarks/VFSBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
-// libFuzzer target for the LISAFS frame decoders. Kept out of the root package so `swift test`
-// stays fast; build and run it with `Fuzz/run-lisafs-fuzz [seconds]`.
+// libFuzzer targets: the LISAFS frame decoders (`Fuzz/run-lisafs-fuzz [seconds]`) and the gofer
+// server facing a hostile client (`Fuzz/run-gofer-server-fuzz [seconds]`). Kept out of the root
+// package so `swift test` stays fast.
 import PackageDescription
 
 let package = Package(
@@ -13,7 +14,14 @@ let package = Package(
         .executableTarget(
             name: "LISAFSFuzz",
             dependencies: [.product(name: "LISAFS", package: "VFSKit")]
-        )
+        ),
+        .executableTarget(
+            name: "GoferServerFuzz",
+            dependencies: [
+                .product(name: "LISAFS", package: "VFSKit"),
+                .product(name: "GoferServer", package: "VFSKit"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

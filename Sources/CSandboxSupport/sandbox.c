@@ -28,11 +28,18 @@ struct vfs_filter {
     struct sock_fprog program;
 };
 
-void *vfs_sandbox_filter_create(const int32_t *syscalls, int count) {
+void *vfs_sandbox_filter_create(const int32_t *syscalls, int count, int trap_file_mmap) {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL) { errno = ENOMEM; return NULL; }
     for (int i = 0; i < count; i++) {
         int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, syscalls[i], 0);
+        if (rc != 0) { seccomp_release(ctx); errno = -rc; return NULL; }
+    }
+    if (trap_file_mmap) {
+        // Only file mappings: (flags & MAP_ANONYMOUS) == 0. Anonymous mmaps (malloc, stacks,
+        // thread creation) never stop.
+        int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 1,
+                                  SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
         if (rc != 0) { seccomp_release(ctx); errno = -rc; return NULL; }
     }
     // libseccomp 2.5 exports to an fd only: a memfd, read back into memory.
@@ -110,8 +117,16 @@ pid_t vfs_sandbox_spawn(const char *program, char *const argv[], const void *opa
         }
         if (uid >= 0 && setresuid(uid, uid, uid) != 0) child_fail(program, "setresuid", errno, 125);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(program, "no_new_privs", errno, 125);
-        long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        // WAIT_KILLABLE_RECV (Linux 5.19): once the supervisor has received a notification,
+        // only a fatal signal can end the wait. Without it a signal arriving while the
+        // supervisor works (a shell's SIGCHLD) aborts the call in the program after the VFS
+        // may already have done it: an O_EXCL create would then run twice and fail EEXIST.
+        long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
                           &filter->program);
+        if (fd < 0 && errno == EINVAL)  // a kernel before 5.19: the flag is unknown
+            fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                         &filter->program);
         if (fd < 0) child_fail(program, "seccomp", errno, 125);
         char byte = 0;
         struct iovec io = {&byte, 1};
@@ -223,9 +238,33 @@ int vfs_notif_add_fd(int listener, uint64_t id, int source, int target, int cloe
     return rc < 0 ? -errno : rc;
 }
 
+int vfs_memfd_create(const char *name) {
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+    // MFD_EXEC: the copy may be mapped PROT_EXEC (a shared object) whatever
+    // vm.memfd_noexec says; kernels before 6.3 do not know the flag (EINVAL) and allow it.
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    return fd < 0 ? -errno : fd;
+}
+
+int vfs_memfd_seal(int fd) {
+    int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+    return fcntl(fd, F_ADD_SEALS, seals) == 0 ? 0 : -errno;
+}
+
 int vfs_pidfd_open(pid_t pid, int thread) {
     long fd = syscall(SYS_pidfd_open, pid, thread ? PIDFD_THREAD : 0);
     return fd < 0 ? -errno : (int)fd;
+}
+
+int vfs_pidfd_getfd(int pidfd, int fd) {
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+    long copy = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    return copy < 0 ? -errno : (int)copy;
 }
 
 int vfs_wait_exit_code(pid_t pid, int nohang) {

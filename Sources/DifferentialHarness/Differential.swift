@@ -68,9 +68,27 @@ public enum Differential {
             let vfsOutcome = vfs.run(operation)
             report.steps.append(
                 StepRecord(operation: operation, kernel: kernelOutcome, vfs: vfsOutcome))
-            let found = compare(kernelOutcome, vfsOutcome, step: index, operation: operation)
+            var found = compare(kernelOutcome, vfsOutcome, step: index, operation: operation)
+            // The backend's documented deviations (exact values only), when it has any.
+            var ends = false
+            found.removeAll { divergence in
+                guard
+                    let known = vfs.knownDeviations.first(where: {
+                        $0.documents(divergence, after: operations[..<index])
+                    })
+                else { return false }
+                report.documentedDeviations.append(DocumentedDeviation(divergence, known))
+                ends = ends || known.endsComparison
+                return true
+            }
             report.divergences += found
             if stopAtFirst && !found.isEmpty { return report }
+            if ends {
+                // Later steps build on what only Linux made: nothing more is comparable.
+                report.comparisonEnded = index
+                kernel.finish()
+                return report
+            }
         }
         kernel.finish()
         if compareTrees {
@@ -216,6 +234,10 @@ public struct RunReport: Sendable {
     public var operations: [Operation]
     public var steps: [StepRecord] = []
     public var divergences: [Divergence] = []
+    /// Divergences the VFS root's backend documents (`KnownDeviation`): not failures.
+    public var documentedDeviations: [DocumentedDeviation] = []
+    /// The step after which a documented deviation ended the comparison, if one did.
+    public var comparisonEnded: Int?
 
     public var isClean: Bool { divergences.isEmpty }
 
@@ -232,6 +254,12 @@ public struct RunReport: Sendable {
             let result = same ? "= \(step.kernel)" : "= Linux \(step.kernel) | VFSKit \(step.vfs)"
             lines.append("\(mark) \(index): \(step.operation) \(result)")
         }
+        for documented in documentedDeviations {
+            lines.append("documented deviation: \(documented)")
+        }
+        if let comparisonEnded {
+            lines.append("comparison ended after step \(comparisonEnded) (documented deviation)")
+        }
         if !divergences.isEmpty {
             lines.append("\(divergences.count) divergence(s):")
             for divergence in divergences.prefix(maxDivergences) {
@@ -240,4 +268,19 @@ public struct RunReport: Sendable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A divergence a `KnownDeviation` documents, with the entry that documents it.
+public struct DocumentedDeviation: Sendable, CustomStringConvertible {
+    public var divergence: Divergence
+    public var name: String
+    public var reason: String
+
+    init(_ divergence: Divergence, _ known: KnownDeviation) {
+        self.divergence = divergence
+        self.name = known.name
+        self.reason = known.reason
+    }
+
+    public var description: String { "\(name) at \(divergence) (\(reason))" }
 }

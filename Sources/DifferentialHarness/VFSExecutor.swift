@@ -19,6 +19,8 @@ public final class VFSExecutor {
     /// The root file system when it is the default tmpfs.
     public var tmpfs: TmpfsFilesystem? { rootFilesystem as? TmpfsFilesystem }
     private let cleanup: (@Sendable () -> Void)?
+    /// What the root's backend is documented to do differently from Linux (`VFSRoot`).
+    public let knownDeviations: [KnownDeviation]
     public let namespace: MountNamespace
     public let task: Task
     /// The task's root, as a path from the tmpfs's root.
@@ -42,6 +44,7 @@ public final class VFSExecutor {
         rootFilesystem = made.filesystem
         rootDentry = made.dentry
         cleanup = made.cleanup
+        knownDeviations = made.knownDeviations
         namespace = kernel.vfs.makeNamespace(root: made.filesystem, rootDentry: made.dentry)
         let setup = FSContext(vfs: kernel.vfs, namespace: namespace)
         try setup.makeDirectory(VFSExecutor.scratchPath, mode: 0o700)
@@ -243,13 +246,18 @@ public struct VFSRoot {
     public var dentry: Dentry
     /// Runs when the executor goes away (removing a host directory, stopping a gofer).
     public var cleanup: (@Sendable () -> Void)?
+    /// The backend's documented deviations from Linux (`KnownDeviation`); empty for tmpfs and
+    /// the host backend, `KnownDeviation.gofer` for the gofer.
+    public var knownDeviations: [KnownDeviation]
 
     public init(
-        filesystem: any FilesystemImpl, dentry: Dentry, cleanup: (@Sendable () -> Void)? = nil
+        filesystem: any FilesystemImpl, dentry: Dentry, cleanup: (@Sendable () -> Void)? = nil,
+        knownDeviations: [KnownDeviation] = []
     ) {
         self.filesystem = filesystem
         self.dentry = dentry
         self.cleanup = cleanup
+        self.knownDeviations = knownDeviations
     }
 
     /// A fresh tmpfs whose root is 1777, owned by root, as /dev/shm is.

@@ -9,7 +9,9 @@ import VFSCore
 /// over a socketpair to the real `GoferServer` (in this process, on its own thread) serving a
 /// fresh /dev/shm directory, compared with Linux running the same sequence in its own fresh
 /// /dev/shm directory. The comparison leaves out what it leaves out for tmpfs (inode numbers,
-/// st_dev, absolute times, d_off): those differ between any two directories.
+/// st_dev, absolute times): those differ between any two directories. What LISAFS cannot
+/// express is documented in `KnownDeviation.gofer`, which the comparison consults for this
+/// root only.
 extension VFSRoot {
     public static func gofer(caching: GoferCachingMode = .exclusive, perComponentWalk: Bool = false)
         -> Factory
@@ -32,7 +34,7 @@ extension VFSRoot {
                 cleanup: {
                     filesystem.disconnect()
                     try? FileManager.default.removeItem(atPath: path)
-                })
+                }, knownDeviations: KnownDeviation.gofer)
         }
     }
 }

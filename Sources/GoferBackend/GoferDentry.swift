@@ -51,6 +51,8 @@ final class GoferDentry: Dentry, @unchecked Sendable {
         /// open(O_CREAT) made the file with OpenCreateAt: the open FDID and donated host fd,
         /// for the `open` that follows (same access mode), so creating and opening is one RPC.
         var pendingOpen: PendingOpen?
+        /// See `mayHaveAliases`.
+        var aliased = false
     }
     private let state: Mutex<State>
 
@@ -109,6 +111,12 @@ final class GoferDentry: Dentry, @unchecked Sendable {
 
     var binding: (FDID, UInt64) { state.withLock { ($0.fdid, $0.generation) } }
 
+    /// Whether another dentry may name the same inode: the file was seen with more than one
+    /// link, or was linked here. Sticky (a stale link count must not hide an alias).
+    var mayHaveAliases: Bool { state.withLock { $0.aliased || $0.stat.nlink > 1 } }
+
+    func markAliased() { state.withLock { $0.aliased = true } }
+
     func rebind(_ inode: LISAFS.Inode, generation: UInt64) {
         state.withLock {
             $0.fdid = inode.controlFD
@@ -141,6 +149,7 @@ final class GoferDentry: Dentry, @unchecked Sendable {
 
     func update(_ stat: LISAFSStatx, fresh: Bool) {
         state.withLock {
+            $0.aliased = $0.aliased || $0.stat.nlink > 1 || stat.nlink > 1
             $0.stat = stat
             $0.valid = true
             $0.fresh = fresh

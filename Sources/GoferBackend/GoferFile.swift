@@ -46,7 +46,8 @@ extension GoferFilesystem {
         case .fifo:
             guard let pipe = dentry.fifo else { throw .noSuchAddressOrDevice }
             return GoferFifoFile(
-                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), dentry: dentry)
+                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), dentry: dentry,
+                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }
@@ -100,9 +101,16 @@ final class GoferRegularFile: GoferOpenFile, FileDescriptionImpl, @unchecked Sen
         if let hostFD { forwardStatusFlags(hostFD, flags) }
     }
 
+    /// The donated fd (opened by the gofer with the description's access mode); without one,
+    /// a copy. Writes through a shared mapping bypass this client, so cached attributes (mtime)
+    /// can lag until the next read or write refreshes them.
+    func mappingSource() -> MappingSource? {
+        hostFD.map { .hostDescriptor($0.rawValue) } ?? .copyOfContents
+    }
+
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         // A read stamps atime on the host (its mount's rules): the cached attributes are stale.
-        defer { filesystem.invalidate(dentry) }
+        defer { filesystem.invalidateContents(dentry) }
         if let hostFD { return try HostSyscall.pread(hostFD.rawValue, into: buffer, at: offset) }
         var total = 0
         while total < buffer.count {
@@ -132,8 +140,10 @@ final class GoferRegularFile: GoferOpenFile, FileDescriptionImpl, @unchecked Sen
         credentials: Credentials
     ) throws(Errno) -> (count: Int, end: Int64) {
         guard buffer.count > 0 else { return (0, offset) }
-        let before = try filesystem.attributes(dentry)
-        defer { filesystem.invalidate(dentry) }
+        // Only a writer without CAP_FSETID needs the mode before the write (to strip set-ID
+        // bits): anyone else writes without an FStat, straight to the donated fd.
+        let before = credentials.has(.fsetid) ? nil : try filesystem.attributes(dentry)
+        defer { filesystem.invalidateContents(dentry) }
         let count: Int
         let end: Int64
         if let hostFD {
@@ -164,8 +174,8 @@ final class GoferRegularFile: GoferOpenFile, FileDescriptionImpl, @unchecked Sen
         return (count, end)
     }
 
-    private func stripPrivileges(_ credentials: Credentials, _ before: LISAFSStatx) throws(Errno) {
-        guard !credentials.has(.fsetid) else { return }
+    private func stripPrivileges(_ credentials: Credentials, _ before: LISAFSStatx?) throws(Errno) {
+        guard !credentials.has(.fsetid), let before else { return }
         if let stripped = Permissions.modeAfterWrite(credentials, filesystem.ownership(of: before)) {
             let response = try filesystem.call(
                 SetStatRequest(
@@ -211,17 +221,25 @@ final class GoferRegularFile: GoferOpenFile, FileDescriptionImpl, @unchecked Sen
     }
 }
 
-/// An open directory: Getdents64 on the open FDID. The gofer leaves out `.` and `..`; they
-/// are made here (positions 1 and 2). A position counts entries: after the n-th of the
-/// gofer's, it is 2 + n (the host's d_off cookies are not used: Getdents64 can only restart
-/// from the beginning, with a negative count). Entries fetched and not yet taken are kept, and
-/// a seek anywhere but the current position rereads from the start and skips that many.
+/// An open directory: Getdents64 on the open FDID. Positions are the host's: `.` is at 0 and
+/// `..` at 1 (made here: the gofer leaves out `.` and `..`, as fsgofer does, so the position
+/// after `..` is 2, where Linux gives `..`'s d_off), and every other position is a d_off
+/// cookie the gofer passed on from the host's getdents64, so telldir/lseek after an entry
+/// give what Linux gives on the host directory. Reading from a cookie P resumes as the host would: Getdents64 can only go on
+/// or restart (a negative count), so a seek rewinds, reads the listing and resumes where
+/// tmpfs would (`resume`); 2 lists every entry; INT32_MAX is the end. Entries fetched and
+/// not yet taken are kept. The
+/// synthetic children, which the host never saw, are listed last, at the end position.
 final class GoferDirectoryFile: GoferOpenFile, FileDescriptionImpl, @unchecked Sendable {
     private struct Cursor {
-        /// The position the next entry in `buffered` (or from the gofer) follows.
+        /// The position of the next entry (what lseek(SEEK_CUR) answers).
         var position: Int64 = 0
         var buffered: [Dirent64] = []
         var bufferedIndex = 0
+        /// The host cookie before the next buffered entry (the d_off of the record before it).
+        var previousCookie: Int64?
+        /// The d_off of the host's `..` record: the position after `..`.
+        var dotDotCookie: Int64?
         /// The gofer's fd has been read from since its last rewind.
         var started = false
         var exhausted = false
@@ -246,13 +264,14 @@ final class GoferDirectoryFile: GoferOpenFile, FileDescriptionImpl, @unchecked S
             let final = state
             cursor.withLock { $0 = final }
         }
-        if position == GoferDirectoryFile.endPosition { return position }
+        let end = GoferDirectoryFile.endPosition
         if position != state.position || position < 2 {
-            // Rewind the gofer's fd and skip the entries before `position`.
+            // At the end there is nothing more (offset_readdir).
+            if position >= end { return position }
+            // Rewind the gofer's fd; from a cookie, find where the host would resume.
             state = Cursor()
-            var skipped: Int64 = 2
-            while skipped < position, try next(&state) != nil { skipped += 1 }
-            state.position = max(0, min(position, skipped))
+            if position >= 3 { try resume(&state, at: position) }
+            state.position = position
         }
         filesystem.invalidate(dentry)
         if state.position == 0 {
@@ -263,89 +282,151 @@ final class GoferDirectoryFile: GoferOpenFile, FileDescriptionImpl, @unchecked S
             state.position = 1
         }
         if state.position == 1 {
+            // `..`'s cookie comes with the gofer's first records.
+            _ = try peek(&state)
+            let after = state.dotDotCookie ?? 2
             let parent = dentry.parent ?? dentry
             let up = DirectoryEntry(
                 name: Name(unchecked: [0x2E, 0x2E][...]), type: .directory, inode: parent.ino,
-                nextOffset: 2)
+                nextOffset: after)
             if !emit(up) { return 1 }
-            state.position = 2
+            state.position = after
         }
         while let entry = try peek(&state) {
             let type = VFSCore.FileType(rawValue: UInt32(entry.type) << 12) ?? .regular
+            let next = state.exhausted ? end : Int64(bitPattern: entry.off)
             let accepted = emit(
                 DirectoryEntry(
                     name: Name(unchecked: entry.name.bytes[...]), type: type, inode: entry.ino,
-                    nextOffset: state.position + 1))
+                    nextOffset: next))
             if !accepted { return state.position }
-            state.bufferedIndex += 1
-            state.position += 1
+            take(&state)
+            state.position = next
         }
         // At the end, the position is INT32_MAX, as tmpfs leaves it (offset_dir_llseek's
         // end marker); reading from there gives nothing more.
-        state.position = GoferDirectoryFile.endPosition
+        state.position = end
         return state.position
     }
 
     static let endPosition = Int64(Int32.max)
 
-    /// The next gofer entry without taking it (fetching a batch when none is buffered).
+    /// Reads all the host's entries and keeps those a reader at `position` (≥ 3) gets. Each
+    /// entry's own offset is one below the cookie before it (a record's d_off is the next
+    /// entry's offset + 1); Linux 6.18's tmpfs resumes at the entry with the largest offset
+    /// below the position (at the head when there is none) and goes on in its list order
+    /// (newest first; an exchange or a rename moves entries to the head with their offsets,
+    /// so the order is not the offsets'), as measured on /dev/shm.
+    private func resume(_ state: inout Cursor, at position: Int64) throws(Errno) {
+        var entries: [Dirent64] = []
+        var offsets: [Int64] = []
+        while let entry = try peek(&state), !state.exhausted {
+            // The first entry's offset is in the `..` record's d_off, which the gofer leaves
+            // out (as fsgofer does): taken as one above the highest other (the newest entry
+            // heads the list).
+            offsets.append(state.previousCookie.map { $0 &- 1 } ?? -1)
+            entries.append(entry)
+            take(&state)
+        }
+        if let first = offsets.first, first < 0 {
+            offsets[0] = (offsets.dropFirst().max() ?? 1) &+ 1
+        }
+        var resumed = Cursor()
+        resumed.started = true
+        resumed.dotDotCookie = state.dotDotCookie
+        var best: Int?
+        for index in offsets.indices where offsets[index] < position {
+            if best.map({ offsets[index] > offsets[$0] }) ?? true { best = index }
+        }
+        // No entry below the position: the whole list, from its head (Linux 6.18 on /dev/shm,
+        // after renames left the lowest offsets unused).
+        let start = best ?? 0
+        resumed.buffered = Array(entries[start...])
+        resumed.previousCookie = best.map { offsets[$0] &+ 1 } ?? state.dotDotCookie
+        // The gofer's fd is at its end: the next fetch answers nothing, then the synthetic
+        // children follow.
+        state = resumed
+    }
+
+    /// Takes the next entry: its cookie is the one before the entry after it.
+    private func take(_ state: inout Cursor) {
+        guard state.bufferedIndex < state.buffered.count else { return }
+        state.previousCookie = Int64(bitPattern: state.buffered[state.bufferedIndex].off)
+        state.bufferedIndex += 1
+    }
+
+    /// The next entry without taking it (fetching batches while none is buffered). The host's
+    /// `.` and `..` records are dropped here (`..`'s cookie is kept); once the gofer has no
+    /// more, the synthetic children follow (`exhausted` is then true).
     private func peek(_ state: inout Cursor) throws(Errno) -> Dirent64? {
-        if state.bufferedIndex < state.buffered.count { return state.buffered[state.bufferedIndex] }
-        if state.exhausted { return nil }
-        let count: Int32 = state.started ? 65536 : -65536
-        let entries = try filesystem.call(
-            Getdents64Request(dirFD: try currentOpenFD(), count: count)
-        ).response.dirents
-        state.started = true
-        state.buffered = entries
-        state.bufferedIndex = 0
-        if entries.isEmpty {
-            state.exhausted = true
-            // Then the synthetic children, which only this client knows.
-            if !state.syntheticListed {
+        while true {
+            while state.bufferedIndex < state.buffered.count {
+                let entry = state.buffered[state.bufferedIndex]
+                let name = entry.name.bytes
+                if !state.exhausted && (name == [0x2E] || name == [0x2E, 0x2E]) {
+                    if name.count == 2 {
+                        state.dotDotCookie = Int64(bitPattern: entry.off)
+                        state.previousCookie = state.dotDotCookie
+                    }
+                    state.bufferedIndex += 1
+                    continue
+                }
+                return entry
+            }
+            if state.exhausted {
+                // Then the synthetic children, which only this client knows.
+                guard !state.syntheticListed else { return nil }
                 state.syntheticListed = true
                 state.buffered = dentry.syntheticChildren.withLock { children in
                     children.map { name, child in
                         Dirent64(
-                            ino: child.ino, devMinor: 0, devMajor: 0, off: 0,
+                            ino: child.ino, devMinor: 0, devMajor: 0,
+                            off: UInt64(GoferDirectoryFile.endPosition),
                             type: child.fileType.directoryEntryType,
                             name: SizedString(bytes: Array(name.bytes)))
                     }
                 }
-                return state.buffered.first
+                state.bufferedIndex = 0
+                continue
             }
-            return nil
+            let count: Int32 = state.started ? 65536 : -65536
+            let entries = try filesystem.call(
+                Getdents64Request(dirFD: try currentOpenFD(), count: count)
+            ).response.dirents
+            state.started = true
+            state.buffered = entries
+            state.bufferedIndex = 0
+            if entries.isEmpty { state.exhausted = true }
         }
-        return entries[0]
-    }
-
-    private func next(_ state: inout Cursor) throws(Errno) -> Dirent64? {
-        guard let entry = try peek(&state) else { return nil }
-        state.bufferedIndex += 1
-        return entry
     }
 }
 
 /// An open synthetic FIFO: its in-memory pipe, plus the timestamps Linux keeps on a FIFO's
-/// inode (a read that returns data stamps atime under relatime; a write that moves data
-/// stamps mtime and ctime).
+/// inode (a read that returns data stamps atime under relatime, unless the description has
+/// O_NOATIME — `touch_atime` skips it; a write that moves data stamps mtime and ctime).
 final class GoferFifoFile: FileDescriptionImpl {
     let pipe: PipeFile
     let dentry: GoferDentry
+    /// O_NOATIME, from open or F_SETFL.
+    private let noAccessTime: Atomic<Bool>
 
-    init(pipe: PipeFile, dentry: GoferDentry) {
+    init(pipe: PipeFile, dentry: GoferDentry, noAccessTime: Bool) {
         self.pipe = pipe
         self.dentry = dentry
+        self.noAccessTime = Atomic(noAccessTime)
     }
 
     var isSeekable: Bool { false }
     var pipeEnd: PipeFile? { pipe }
 
-    func statusFlagsChanged(_ flags: Int32) { pipe.statusFlagsChanged(flags) }
+    func statusFlagsChanged(_ flags: Int32) {
+        pipe.statusFlagsChanged(flags)
+        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         let count = try pipe.read(into: buffer, at: offset)
-        if count > 0 {
+        if count > 0 && !noAccessTime.load(ordering: .relaxed) {
             let now = GoferFilesystem.wireNow()
             dentry.updateSynthetic { stat in
                 func before(_ a: StatxTimestamp, _ b: StatxTimestamp) -> Bool {

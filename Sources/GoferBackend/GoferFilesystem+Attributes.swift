@@ -100,7 +100,7 @@ extension GoferFilesystem {
         }
         var mask: UInt32 = 0
         var request = SetStatRequest(fd: try controlFD(mine), mask: 0)
-        if let size = change.size {
+        if let size = change.size, try sizeChangeReachesHost(mine, before, change, size) {
             mask |= SetStatMask.size
             request.size = UInt64(size)
         }
@@ -148,6 +148,27 @@ extension GoferFilesystem {
         if response.failureMask != 0 {
             throw Errno(rawValue: Int32(bitPattern: response.failureErrno))
         }
+    }
+
+    /// Whether a size change must be sent. The gofer's SetStat truncates with ftruncate(2),
+    /// which always stamps mtime and ctime, as ftruncate and O_TRUNC do in Linux
+    /// (`StatChange.stampsTimes`). truncate(2) passes no time attributes: to the same size,
+    /// Linux's tmpfs stamps only when the file has pages (shmem_truncate_range), other file
+    /// systems not at all (Linux 6.18 on tmpfs: truncate to the same size of an empty file
+    /// leaves both times, of a written one moves both). So such a truncate is left out
+    /// unless the host is tmpfs and the file has blocks (one FStatFS to ask, then known).
+    func sizeChangeReachesHost(
+        _ dentry: GoferDentry, _ before: LISAFSStatx, _ change: StatChange, _ size: Int64
+    ) throws(Errno) -> Bool {
+        guard !change.stampsTimes, size == Int64(bitPattern: before.size) else { return true }
+        guard before.blocks > 0 else { return false }
+        if hostIsTmpfs.load(ordering: .relaxed) { return true }
+        let type = try call(FStatFSRequest(fd: try controlFD(dentry))).response.type
+        if type == 0x0102_1994 {  // TMPFS_MAGIC
+            hostIsTmpfs.store(true, ordering: .relaxed)
+            return true
+        }
+        return false
     }
 
     public func readSymlink(_ dentry: Dentry) throws(Errno) -> [UInt8] {

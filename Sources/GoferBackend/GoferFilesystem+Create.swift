@@ -192,6 +192,7 @@ extension GoferFilesystem {
                 name: SizedString(bytes: Array(name.bytes)))
         ).response
         try adopt(response.link, in: parent, name: name, mode: nil)
+        source.markAliased()
         invalidate(source)
     }
 

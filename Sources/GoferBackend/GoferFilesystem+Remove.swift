@@ -148,14 +148,17 @@ extension GoferFilesystem {
     }
 
     /// A rename where a synthetic file is the source or the replaced target: the synthetic
-    /// side moves in memory, the host side with UnlinkAt / RenameAt. Exchanging with a
-    /// synthetic file is EPERM (no host call can swap a host file with one the host never saw).
+    /// side moves in memory, the host side with UnlinkAt / RenameAt. RENAME_EXCHANGE with a
+    /// synthetic file: see `exchangeSynthetic`.
     private func renameSynthetic(
         _ source: GoferDentry, from oldParent: GoferDentry, _ oldName: Name,
         to newParent: GoferDentry, _ newName: Name, target: GoferDentry?, flags: RenameFlags,
         mount: Mount
     ) throws(Errno) {
-        if flags.contains(.exchange) { throw .notPermitted }
+        if flags.contains(.exchange), let target {
+            try exchangeSynthetic(source, oldParent, oldName, target, newParent, newName)
+            return
+        }
         if let target {
             if source.isDirectory && !target.isDirectory { throw .notDirectory }
             if !source.isDirectory && target.isDirectory { throw .isDirectory }
@@ -204,6 +207,55 @@ extension GoferFilesystem {
         }
         if source.isSynthetic {
             newParent.syntheticChildren.withLock { $0[newName.owned()] = source }
+        }
+        oldParent.invalidate()
+        newParent.invalidate()
+    }
+
+    /// RENAME_EXCHANGE where one side (or both) is synthetic, as Linux swaps the two names:
+    /// a host file's side is one RenameAt to the other name (free on the host, which never saw
+    /// the synthetic file), the synthetic side moves in memory. Both files' ctimes are stamped
+    /// (the host's rename stamps its file and both directories; synthetic-only changes stamp
+    /// the directories with SetStat), as Linux's exchange does.
+    private func exchangeSynthetic(
+        _ source: GoferDentry, _ oldParent: GoferDentry, _ oldName: Name,
+        _ target: GoferDentry, _ newParent: GoferDentry, _ newName: Name
+    ) throws(Errno) {
+        let (host, hostParent, hostName, otherParent, otherName): (
+            GoferDentry?, GoferDentry, Name, GoferDentry, Name
+        ) =
+            !source.isSynthetic
+            ? (source, oldParent, oldName, newParent, newName)
+            : !target.isSynthetic
+                ? (target, newParent, newName, oldParent, oldName)
+                : (nil, oldParent, oldName, newParent, newName)
+        if let host {
+            _ = try call(
+                RenameAtRequest(
+                    oldDir: try controlFD(hostParent), oldName: SizedString(bytes: Array(hostName.bytes)),
+                    newDir: try controlFD(otherParent),
+                    newName: SizedString(bytes: Array(otherName.bytes))))
+            cache.remove(parent: hostParent, name: hostName, ifSame: host)
+            host.placement.withLock { $0 = .init(parent: otherParent, name: otherName.owned()) }
+            _ = cache.insert(host, parent: otherParent, name: otherName)
+            invalidate(host)
+        }
+        let now = GoferFilesystem.wireNow()
+        oldParent.syntheticChildren.withLock { $0[oldName] = nil }
+        newParent.syntheticChildren.withLock { $0[newName] = nil }
+        if source.isSynthetic {
+            source.placement.withLock { $0 = .init(parent: newParent, name: newName.owned()) }
+            source.updateSynthetic { $0.ctime = now }
+            newParent.syntheticChildren.withLock { $0[newName.owned()] = source }
+        }
+        if target.isSynthetic {
+            target.placement.withLock { $0 = .init(parent: oldParent, name: oldName.owned()) }
+            target.updateSynthetic { $0.ctime = now }
+            oldParent.syntheticChildren.withLock { $0[oldName.owned()] = target }
+        }
+        if host == nil {
+            touchDirectory(oldParent)
+            if oldParent !== newParent { touchDirectory(newParent) }
         }
         oldParent.invalidate()
         newParent.invalidate()

@@ -35,16 +35,21 @@ public struct GoferOptions: Sendable, Hashable {
     /// Regular files are read and written with PRead/PWrite RPCs even when the gofer donated
     /// a host fd (for tests and for measuring what the donation saves).
     public var ignoreDonatedFDs: Bool
+    /// connect(2) to a socket file sends ConnectWithCreds (the caller's uid and gid) when the
+    /// gofer lists it; false sends the plain Connect (see GoferFilesystem+Sockets.swift).
+    public var connectWithCredentials: Bool
 
     public init(
         caching: GoferCachingMode = .exclusive, dentryCacheLimit: Int = 1024,
-        closeBatchSize: Int = 32, perComponentWalk: Bool = false, ignoreDonatedFDs: Bool = false
+        closeBatchSize: Int = 32, perComponentWalk: Bool = false, ignoreDonatedFDs: Bool = false,
+        connectWithCredentials: Bool = true
     ) {
         self.caching = caching
         self.dentryCacheLimit = dentryCacheLimit
         self.closeBatchSize = closeBatchSize
         self.perComponentWalk = perComponentWalk
         self.ignoreDonatedFDs = ignoreDonatedFDs
+        self.connectWithCredentials = connectWithCredentials
     }
 }
 
@@ -308,6 +313,14 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
     func invalidate(_ dentry: GoferDentry) {
         dentry.invalidate()
         cache.invalidate(ino: dentry.ino)
+    }
+
+    /// After a read or write: the same, but other dentries of the inode are looked for only
+    /// when the file may have other names (a data transfer cannot add one), so the I/O path
+    /// does not walk the whole dentry cache.
+    func invalidateContents(_ dentry: GoferDentry) {
+        dentry.invalidate()
+        if dentry.mayHaveAliases { cache.invalidate(ino: dentry.ino) }
     }
 
     /// The dentry for `name` in the directory `parent`, or nil when there is none (never

@@ -158,7 +158,7 @@ final class Connection {
     ) -> Result<(UInt16, [UInt8], [HostFD]), Errno> {
         do throws(Errno) {
             if !mounted && rawMessageID != MessageID.mount.rawValue { throw Errno.invalidArgument }
-            guard let mid = MessageID(rawValue: rawMessageID), GoferServer.supportedMessages.contains(mid)
+            guard let mid = MessageID(rawValue: rawMessageID), server.advertisedMessages.contains(mid)
             else { throw Errno.notSupported }
             if Self.mutatingMessages.contains(mid) { try requireWritable() }
             let request: AnyRequest
@@ -186,7 +186,10 @@ final class Connection {
     private func dispatch(_ request: AnyRequest) throws(Errno) -> Reply {
         switch request {
         case .mount: return try mount()
-        case .channel, .flush: throw Errno.notSupported
+        case .channel: throw Errno.notSupported
+        case .flush(let request):
+            _ = try lookupOpen(request.fd)
+            return Reply(FlushResponse())
         case .fStat(let request): return try fstat(request)
         case .setStat(let request): return try setStat(request)
         case .walk(let request): return try walk(request)
@@ -243,7 +246,7 @@ final class Connection {
         return Reply(
             MountResponse(
                 root: LISAFS.Inode(controlFD: id, stat: stat), maxMessageSize: options.maxMessageSize,
-                supported: GoferServer.supportedMessages))
+                supported: server.advertisedMessages))
     }
 }
 

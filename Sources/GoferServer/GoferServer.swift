@@ -30,16 +30,24 @@ public struct GoferServerOptions: Sendable {
     /// the client has already applied the sandbox's umask). Leave it off in a process whose
     /// umask is already 0 (`vfs gofer` sets it, and unshare is not on its seccomp list).
     public var privateZeroUmask: Bool
+    /// Advertise and answer Flush (MID 20). fsgofer leaves it out (its files need no flush on
+    /// close), and so does this server by default; gVisor's client then sends none. When on,
+    /// Flush on an open FD succeeds (the server writes straight through to the host fd, so
+    /// there is nothing to write back: Linux's close-time flush of a local file system does
+    /// nothing either); on anything else it is EBADF.
+    public var supportsFlush: Bool
 
     public init(
         readOnly: Bool = false, maxMessageSize: UInt32 = GoferServerOptions.defaultMaxMessageSize,
-        maxFDsPerConnection: Int = 65536, hostUnixSockets: Bool = true, privateZeroUmask: Bool = true
+        maxFDsPerConnection: Int = 65536, hostUnixSockets: Bool = true, privateZeroUmask: Bool = true,
+        supportsFlush: Bool = false
     ) {
         self.readOnly = readOnly
         self.maxMessageSize = maxMessageSize
         self.maxFDsPerConnection = maxFDsPerConnection
         self.hostUnixSockets = hostUnixSockets
         self.privateZeroUmask = privateZeroUmask
+        self.supportsFlush = supportsFlush
     }
 
     /// pkg/lisafs's MaxMessageSize: 2 MiB minus one 4 KiB page.
@@ -124,6 +132,12 @@ public final class GoferServer: Sendable {
     /// The MIDs the Mount response advertises: fsgofer's list, every message but Error and
     /// Flush (1–19, 21–33).
     static let supportedMessages: [MessageID] = MessageID.allCases.filter { $0 != .error && $0 != .flush }
+
+    /// What this server's Mount response advertises: `supportedMessages`, plus Flush when
+    /// `options.supportsFlush`.
+    var advertisedMessages: [MessageID] {
+        options.supportsFlush ? MessageID.allCases.filter { $0 != .error } : Self.supportedMessages
+    }
 }
 
 private final class ServeJob: @unchecked Sendable {

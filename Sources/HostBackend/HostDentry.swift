@@ -31,6 +31,11 @@ public final class HostDentry: Dentry, @unchecked Sendable {
     }
 
     var parent: HostDentry? { placement.withLock { $0.parent } }
+
+    /// The same host file: the same inode number on the same device.
+    func isSameFile(as other: HostDentry) -> Bool {
+        inode == other.inode && device == other.device
+    }
 }
 
 /// Which dentries a `HostFilesystem` keeps (VFSCore's LRU of unreferenced dentries). Every

@@ -8,10 +8,11 @@ extension HostFilesystem {
     /// with the access asked for (the one way to turn an O_PATH fd into an open file; the
     /// magic link names exactly that inode, so no path is resolved again). Regular files and
     /// directories are read and written through that host fd. A FIFO is a pipe of the sandbox's
-    /// own (`VFSCore.Pipe`, one per host inode, kept for the file system's life), as gVisor's
+    /// own (`HostFifo`, one per host inode, kept for the file system's life), as gVisor's
     /// gofer mounts do by default: sandbox readers and writers meet each other, never a host
     /// process, and the pipe behaves exactly as the VFS's pipes do (F_GETPIPE_SZ, O_ASYNC,
-    /// blocking opens); its times are stamped on the host file. O_PATH gets attributes only.
+    /// blocking opens); the host FIFO carries a copy of the bytes so that the host kernel
+    /// stamps its times. O_PATH gets attributes only.
     /// Sockets are ENXIO as in Linux; device nodes are ENXIO as well: a sandbox may name them
     /// but never reach a host device.
     public func open(_ location: VirtualDentry, options: OpenOptions, credentials: Credentials)
@@ -42,15 +43,15 @@ extension HostFilesystem {
             throw .tooManySymbolicLinkLevels
         case .fifo:
             let key = FifoKey(device: dentry.device, inode: dentry.inode)
-            let pipe = fifos.withLock { fifos in
-                if let pipe = fifos[key] { return pipe }
-                let pipe = Pipe()
-                fifos[key] = pipe
-                return pipe
+            let fifo = fifos.withLock { fifos in
+                if let fifo = fifos[key] { return fifo }
+                let fifo = HostFifo()
+                fifos[key] = fifo
+                return fifo
             }
+            let end = try PipeFile(pipe: fifo.pipe, options: options, isFIFO: true)
             return HostFifoFile(
-                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), dentry: dentry,
-                mount: location.mount,
+                pipe: end, channel: try fifo.attach(dentry), mount: location.mount,
                 noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
@@ -65,10 +66,16 @@ final class HostInertFile: FileDescriptionImpl {
 }
 
 /// Runs a host call that may clear set-ID bits (write, truncate, fallocate) with the sandbox
-/// caller's CAP_FSETID: without it, the thread drops the capability for the call.
+/// caller's CAP_FSETID: without it, the thread drops the capability for the call and takes
+/// the caller's fsgid and groups, on which `setattr_should_drop_sgid` decides whether a
+/// set-group-ID bit without group execute goes (Linux 6.18: it stays for a writer in the
+/// file's group).
 func asCaller<R>(_ credentials: Credentials, _ body: () throws(Errno) -> R) throws(Errno) -> R {
     if credentials.has(.fsetid) { return try body() }
-    return try HostSyscall.withoutEffectiveCapability(HostSyscall.capabilityFsetid, body)
+    return try HostSyscall.withoutEffectiveCapability(HostSyscall.capabilityFsetid) {
+        () throws(Errno) -> R in
+        try HostSyscall.withGroups(fsgid: credentials.gid, groups: credentials.groups, body)
+    }
 }
 
 /// Settable status flags a host fd should carry too (O_NONBLOCK, O_APPEND is ours, O_NOATIME).
@@ -91,6 +98,9 @@ final class HostRegularFile: FileDescriptionImpl {
     }
 
     func statusFlagsChanged(_ flags: Int32) { forwardStatusFlags(fd, flags) }
+
+    /// The host fd itself: it was opened with the description's access mode.
+    func mappingSource() -> MappingSource? { .hostDescriptor(fd.rawValue) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         try HostSyscall.pread(fd.rawValue, into: buffer, at: offset)
@@ -206,69 +216,5 @@ final class HostStreamFile: FileDescriptionImpl {
     func sync(dataOnly: Bool) throws(Errno) {
         // fsync of a pipe is EINVAL on Linux; a tty or socket likewise.
         try HostSyscall.fsync(fd.rawValue, dataOnly: dataOnly)
-    }
-}
-
-/// An open FIFO of a host directory: the sandbox-side pipe, with the times Linux keeps on the
-/// FIFO's inode stamped on the host file — a write that moves data stamps mtime and ctime
-/// (`file_update_time`); a read that returns data stamps atime under the mount's relatime rules
-/// (`file_accessed`).
-final class HostFifoFile: FileDescriptionImpl {
-    let pipe: PipeFile
-    let dentry: HostDentry
-    let mount: Mount
-    let noAccessTime: Atomic<Bool>
-
-    init(pipe: PipeFile, dentry: HostDentry, mount: Mount, noAccessTime: Bool) {
-        self.pipe = pipe
-        self.dentry = dentry
-        self.mount = mount
-        self.noAccessTime = Atomic(noAccessTime)
-    }
-
-    var isSeekable: Bool { false }
-    var pipeEnd: PipeFile? { pipe }
-
-    func statusFlagsChanged(_ flags: Int32) {
-        pipe.statusFlagsChanged(flags)
-        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
-        let count = try pipe.read(into: buffer, at: offset)
-        if count > 0 && !noAccessTime.load(ordering: .relaxed) { touchAccessed() }
-        return count
-    }
-
-    func write(
-        from buffer: UnsafeRawBufferPointer, at offset: Int64, append: Bool,
-        credentials: Credentials
-    ) throws(Errno) -> (count: Int, end: Int64) {
-        let result = try pipe.write(
-            from: buffer, at: offset, append: append, credentials: credentials)
-        if result.count > 0 {
-            try? HostSyscall.utimensat(
-                dentry.fd.rawValue, [], access: .omit, modification: .now,
-                flags: HostAtFlags.emptyPath)
-        }
-        return result
-    }
-
-    /// relatime (the default), noatime and strictatime, as `atime_needs_update` decides.
-    private func touchAccessed() {
-        let flags = mount.flags
-        if flags.contains(.noAccessTime) { return }
-        if !flags.contains(.strictAccessTime) {
-            guard let stat = try? HostSyscall.statx(dentry.fd.rawValue) else { return }
-            func key(_ t: HostTimestamp) -> (Int64, UInt32) { (t.seconds, t.nanoseconds) }
-            let atime = key(stat.accessTime)
-            let stale =
-                atime <= key(stat.modificationTime) || atime <= key(stat.changeTime)
-                || stat.accessTime.seconds + 24 * 3600 <= Int64(time(nil))
-            if !stale { return }
-        }
-        try? HostSyscall.utimensat(
-            dentry.fd.rawValue, [], access: .now, modification: .omit,
-            flags: HostAtFlags.emptyPath)
     }
 }

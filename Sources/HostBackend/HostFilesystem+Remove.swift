@@ -63,12 +63,21 @@ extension HostFilesystem {
             if from.mustBeDirectory { throw .notDirectory }
             if !exchange && to.mustBeDirectory { throw .notDirectory }
         }
-        if let target, target.inode == source.inode, target.device == source.device {
+        if let trap = renameTrap(oldParent, newParent) {
+            // do_renameat2: the source may not be an ancestor of the target's parent, nor the
+            // target one of the source's (checked before any permission).
+            if source.isSameFile(as: trap) { throw .invalidArgument }
+            if let target, target.isSameFile(as: trap) {
+                throw exchange ? .invalidArgument : .directoryNotEmpty
+            }
+        }
+        if let target, target.isSameFile(as: source) {
             // Another name of the same inode: rename does nothing, successfully.
             return
         }
         let oldOwnership = try hostOwnership(oldParent)
-        let newOwnership = try hostOwnership(newParent)
+        let newStat = try hostStat(newParent)
+        let newOwnership = ownership(of: newStat)
         try Permissions.mayDelete(
             credentials, directory: oldOwnership, victim: try hostOwnership(source),
             removingDirectory: source.isDirectory)
@@ -77,9 +86,11 @@ extension HostFilesystem {
                 credentials, directory: newOwnership, victim: try hostOwnership(target),
                 removingDirectory: exchange ? target.isDirectory : source.isDirectory)
         } else {
+            // may_create: a removed directory takes no new name (ENOENT before EACCES).
+            if newStat.nlink == 0 { throw .noSuchFileOrDirectory }
             try Permissions.check(credentials, [.write, .execute], newOwnership)
         }
-        if oldParent !== newParent {
+        if !oldParent.isSameFile(as: newParent) {
             if source.isDirectory {
                 try Permissions.check(credentials, .write, try hostOwnership(source))
             }
@@ -106,5 +117,32 @@ extension HostFilesystem {
                 try? target.markDeleted(seenThrough: to.mount)
             }
         }
+        if flags.contains(.whiteout) {
+            // The host made the whiteout as itself: it gets the owner shmem_whiteout gives it
+            // (the caller's fsuid and fsgid, or a set-group-ID parent's group).
+            try adopt(
+                oldParent, oldName,
+                ownership: Permissions.ownershipForNewInode(
+                    credentials, parent: oldOwnership,
+                    mode: FileMode(.characterDevice, permissions: 0)))
+        }
+    }
+
+    /// `lock_rename`'s trap: when one parent is a proper ancestor of the other, its child on
+    /// the way down to the other, from the dentry tree (what `..` is answered from). In shared
+    /// mode the tree may lag the host's; the host's renameat2 then refuses the same cases.
+    private func renameTrap(_ oldParent: HostDentry, _ newParent: HostDentry) -> HostDentry? {
+        if oldParent.isSameFile(as: newParent) { return nil }
+        return childOnPath(from: oldParent, to: newParent)
+            ?? childOnPath(from: newParent, to: oldParent)
+    }
+
+    private func childOnPath(from ancestor: HostDentry, to dentry: HostDentry) -> HostDentry? {
+        var current = dentry
+        while let parent = current.parent {
+            if parent.isSameFile(as: ancestor) { return current }
+            current = parent
+        }
+        return nil
     }
 }

@@ -61,7 +61,7 @@ public final class HostFilesystem: FilesystemImpl, @unchecked Sendable {
     let rootDentry: HostDentry
     let cache: HostDentryCache
     /// The sandbox-side pipe of each host FIFO opened so far, by (st_dev, inode): see `open`.
-    let fifos = Mutex<[FifoKey: Pipe]>([:])
+    let fifos = Mutex<[FifoKey: HostFifo]>([:])
     struct FifoKey: Hashable {
         let device: UInt64
         let inode: UInt64

@@ -43,3 +43,40 @@ extension HostSyscall {
         return try body()
     }
 }
+
+extension HostSyscall {
+    /// Runs `body` with the calling thread's fsgid and supplementary groups set to `fsgid` and
+    /// `groups`, then puts the thread's own back. Like capabilities, these are per thread in
+    /// the kernel (the raw setfsgid and setgroups calls change only the caller; glibc's
+    /// wrappers would change every thread). Used so that a rule the host kernel decides from
+    /// group membership — `setattr_should_drop_sgid` keeping a group-executable-less set-group-ID
+    /// bit for a writer in the file's group — is decided for the sandbox caller.
+    public static func withGroups<R>(
+        fsgid: UInt32, groups: [UInt32], _ body: () throws(Errno) -> R
+    ) throws(Errno) -> R {
+        // getgroups (115): the count first, then the list.
+        let total = try call(115, 0, 0)
+        var saved = [UInt32](repeating: 0, count: total)
+        let count = try saved.withUnsafeMutableBytes { b in
+            Result { () throws(Errno) -> Int in
+                try call(115, b.count / 4, Int(bitPattern: b.baseAddress))
+            }
+        }.get()
+        saved.removeSubrange(min(count, saved.count)...)
+        func setGroups(_ list: [UInt32]) throws(Errno) {
+            _ = try list.withUnsafeBytes { b in
+                Result { () throws(Errno) -> Int in
+                    try call(116, list.count, Int(bitPattern: b.baseAddress))  // setgroups
+                }
+            }.get()
+        }
+        try setGroups(groups)
+        // setfsgid (123) returns the previous fsgid and never fails outright.
+        let previous = (try? call(123, Int(fsgid))) ?? 0
+        defer {
+            _ = try? call(123, previous)
+            try? setGroups(saved)
+        }
+        return try body()
+    }
+}

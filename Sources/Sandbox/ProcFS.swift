@@ -62,12 +62,8 @@ enum ProcFS {
         return result
     }
 
-    /// The descriptors of a process that are placeholders (`name` is /proc's name for the
-    /// placeholder, e.g. "pipe:[1234]").
-    static func placeholderDescriptors(of pid: Int32, name: [UInt8]) -> Set<Int32> {
-        Set(openDescriptors(of: pid).filter { isPlaceholder(pid: pid, fd: $0, name: name) })
-    }
-
+    /// Whether `fd` of a process is a placeholder (`name` is /proc's name for the placeholder,
+    /// e.g. "pipe:[1234]"). `Supervisor.isStandIn` also counts files installed for mmap.
     static func isPlaceholder(pid: Int32, fd: Int32, name: [UInt8]) -> Bool {
         readLink("/proc/\(pid)/fd/\(fd)") == name
     }

@@ -26,8 +26,15 @@ import VFSCore
 ///   the snapshot at its first notification (checked against its real placeholders); threads
 ///   share their process's Task; execve of a host file closes close-on-exec VFS descriptors
 ///   once the kernel is seen to have closed their placeholders.
-/// - A VFS file cannot be mapped (mmap of the placeholder pipe fails with ENODEV) nor executed
-///   (EACCES, as on a noexec mount).
+/// - mmap of a VFS regular file works where it can be correct (Supervisor+Mmap.swift): the
+///   filter also sends file mmaps (never anonymous ones), and the supervisor replaces the
+///   descriptor's placeholder with a real file at the same number before the kernel maps it —
+///   the host fd behind a host or gofer mount (MAP_SHARED writes reach the file), a sealed memfd
+///   copy of a tmpfs file for MAP_PRIVATE and for read-only MAP_SHARED of a read-only descriptor
+///   (a writable shared mapping of a copy would silently diverge: ENODEV).
+///   The number stays a VFS descriptor. So shared objects load from VFS mounts (dlopen maps
+///   them PROT_EXEC), but a VFS file cannot be executed (EACCES: execve needs the kernel to
+///   open it by path).
 /// - Exit status: the program's exit code, or 128+N when killed by signal N (as shells say).
 /// - `gofer:` mounts: each is served by its own confined `vfs gofer` process over a socketpair
 ///   (`GoferProcesses`), killed and reaped when the program exits.
@@ -38,7 +45,8 @@ import VFSCore
 /// hostile multi-threaded program could race its way to the host directory under a mount
 /// point (isolation holds for cooperative programs only); `..` above a mount root and
 /// absolute symlinks inside the VFS resolve in the sandbox's synthetic root, not on the host;
-/// /proc shows placeholders (readlink of /proc/self/fd/N is "pipe:[...]") and the host cwd;
+/// /proc shows placeholders (readlink of /proc/self/fd/N is "pipe:[...]", or the host file or
+/// memfd copy once the descriptor was mapped) and the host cwd;
 /// processes still running when the main one exits lose their supervisor (ENOSYS).
 public struct SandboxConfiguration: Sendable {
     public var mounts: [MountSpec]
@@ -158,15 +166,16 @@ public enum Sandbox {
 
         let numbers = TrappedSyscalls.numbers
         guard let filter = numbers.withUnsafeBufferPointer({
-            vfs_sandbox_filter_create($0.baseAddress, Int32($0.count))
+            vfs_sandbox_filter_create($0.baseAddress, Int32($0.count), 1)
         }) else {
             throw .setupFailed("building the seccomp filter", Errno(rawValue: errno))
         }
         defer { vfs_sandbox_filter_free(filter) }
         // The placeholder is the read end of a pipe whose write end is closed: private to this
         // sandbox (a chmod through /proc/self/fd/N of it changes nothing else — an earlier
-        // /dev/null placeholder let such a chmod reach the host's /dev/null), mmap fails with
-        // ENODEV, and /proc names it "pipe:[inode]", which tells placeholders apart.
+        // /dev/null placeholder let such a chmod reach the host's /dev/null), and /proc names
+        // it "pipe:[inode]", which tells placeholders apart. An mmap replaces it with a real
+        // file first (Supervisor+Mmap.swift).
         var ends: [Int32] = [-1, -1]
         guard Glibc.pipe(&ends) == 0 else { throw .setupFailed("pipe", Errno(rawValue: errno)) }
         Glibc.close(ends[1])

@@ -114,6 +114,10 @@ extension Supervisor {
             return execve(call, at: number == ExtraSyscall.execveat)
         case ExtraSyscall.clone, ExtraSyscall.clone3, ExtraSyscall.fork, ExtraSyscall.vfork:
             return fork(call)
+        case ExtraSyscall.mmap:
+            return mmap(call)
+        case ExtraSyscall.connect, ExtraSyscall.bind:
+            return unixSocketCall(call, bind: number == ExtraSyscall.bind)
         case ExtraSyscall.ioctl:
             // No VFS file is a terminal or supports an ioctl the VFS models.
             return isVFS(process, call.int32(0)) ? Self.errno(.inappropriateIOCTLForDevice) : .passThrough

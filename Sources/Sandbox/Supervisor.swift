@@ -62,6 +62,19 @@ final class Supervisor {
     let makeTask: () -> Task
     var processes: [Int32: TrackedProcess] = [:]
     var threads: [Int32: TrackedProcess] = [:]
+    /// Every file installed in place of a placeholder for an mmap (see Supervisor+Mmap.swift):
+    /// the program's table holds those at VFS descriptors' numbers too.
+    var mappedFiles: Set<FileIdentity> = []
+    /// The memfds kept equal to tmpfs files for mappings, by the VFS file's device and inode
+    /// (see LiveCopy.swift); swept when their count reaches `copySweepThreshold`.
+    var liveCopies: [FileIdentity: LiveCopy] = [:]
+    var copySweepThreshold = Supervisor.minimumSweepThreshold
+    /// Dropped copies whose description was gone, still in their file's observer list (inert):
+    /// detached through the next description of the file that is mapped.
+    var undetachedCopies: [FileIdentity: [LiveCopy]] = [:]
+    /// Rendezvous names of unix sockets bound in VFS mounts without host sockets (see
+    /// Supervisor+UnixSockets.swift).
+    let unixSockets = UnixSocketRendezvous()
     /// Counters for `--stats`.
     var served = 0
     var passed = 0
@@ -161,7 +174,7 @@ final class Supervisor {
         }
         let tgid = identity.tgid
         let parentID = tgid == tid ? identity.parent : ProcFS.identity(of: tgid)?.parent
-        let placeholders = ProcFS.placeholderDescriptors(of: tgid, name: placeholderName)
+        let placeholders = standInDescriptors(of: tgid)
         var task: Task
         var cwdInVFS = false
         if let parentID, let parent = processes[parentID] {
@@ -196,7 +209,7 @@ final class Supervisor {
         guard let pending = process.pendingExec, let first = pending.descriptors.first else {
             return
         }
-        if !ProcFS.isPlaceholder(pid: process.tgid, fd: first, name: placeholderName) {
+        if !isStandIn(pid: process.tgid, fd: first) {
             process.pendingExec = nil
             process.task.exec()
         } else if tid == pending.tid {

@@ -2,20 +2,30 @@ import Syscalls
 
 /// x86-64 numbers the supervisor handles that the Syscalls layer does not serve itself.
 enum ExtraSyscall {
+    /// Trapped by the filter only for file mappings (see `TrappedSyscalls`).
+    static let mmap = 9
     static let ioctl = 16, sendfile = 40, clone = 56, fork = 57, vfork = 58, execve = 59
     static let readahead = 187, fadvise64 = 221, splice = 275, tee = 276
     static let syncFileRange = 277, syncfs = 306, execveat = 322, copyFileRange = 326
     static let clone3 = 435
+    /// Trapped for AF_UNIX paths in VFS mounts (see Supervisor+UnixSockets.swift).
+    static let connect = 42, bind = 49
 }
 
 /// The syscalls the seccomp filter sends to the supervisor: every file syscall that takes a
 /// path or a descriptor (a VFS descriptor can be any number), plus the process events the
 /// supervisor must see (clone/fork/vfork for fd-table copies, execve for close-on-exec and
-/// for refusing to execute VFS files, umask to keep the VFS umask in step). Everything else —
-/// mmap, pipes, sockets, memory, signals — never leaves the kernel.
+/// for refusing to execute VFS files, umask to keep the VFS umask in step), and connect and
+/// bind for unix socket paths (Supervisor+UnixSockets.swift). Everything else — pipes, the
+/// other socket calls, memory, signals, poll/epoll, io_uring and AIO — never leaves the kernel.
 ///
-/// mmap is deliberately not trapped: a VFS descriptor's real number holds a pipe, whose
-/// mmap fails with ENODEV, the documented answer for mapping a VFS file.
+/// mmap is trapped too, but not from this list: the filter sends it only for file mappings
+/// (flags without MAP_ANONYMOUS, a libseccomp argument comparison), so malloc's and the
+/// stacks' anonymous mappings never stop. A host descriptor is mapped by the kernel as
+/// before; a VFS descriptor's number first gets a real file in place of its placeholder pipe
+/// (the host file behind a host or gofer mount, a live read-only copy of a tmpfs file; a
+/// writable MAP_SHARED of a copy is ENODEV) — see Supervisor+Mmap.swift, which also says what
+/// the untrapped calls then see on that number.
 public enum TrappedSyscalls {
     public static let numbers: [Int32] = {
         let served: [SyscallNumber] = [
@@ -36,7 +46,8 @@ public enum TrappedSyscalls {
             ExtraSyscall.vfork, ExtraSyscall.execve, ExtraSyscall.readahead,
             ExtraSyscall.fadvise64, ExtraSyscall.splice, ExtraSyscall.tee,
             ExtraSyscall.syncFileRange, ExtraSyscall.syncfs, ExtraSyscall.execveat,
-            ExtraSyscall.copyFileRange, ExtraSyscall.clone3,
+            ExtraSyscall.copyFileRange, ExtraSyscall.clone3, ExtraSyscall.connect,
+            ExtraSyscall.bind,
         ]
         return (served.map { Int32($0.rawValue) } + extra.map { Int32($0) }).sorted()
     }()

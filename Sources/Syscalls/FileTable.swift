@@ -6,7 +6,10 @@ import VFSCore
 /// copies the table (or shares it, for CLONE_FILES).
 ///
 /// Lock order: `state` is a leaf. Descriptions are released (and so possibly closed) after
-/// the lock is dropped, so a close never runs file-system code under it.
+/// the lock is dropped, so a close never runs file-system code under it. Every descriptor
+/// removed (close, close_range, dup2 over it, exec, exit) gets `FileDescription.onClose`,
+/// also after the lock (Linux's `filp_close` flushes on each; only close(2) reports the
+/// error, as in Linux).
 public final class FileTable: Sendable {
     public struct Entry: Sendable {
         public let description: FileDescription
@@ -80,6 +83,7 @@ public final class FileTable: Sendable {
             state.slots[index] = Entry(description: description, closeOnExec: closeOnExec)
             return old
         }
+        try? replaced?.description.onClose()
         withExtendedLifetime(replaced) {}
     }
 
@@ -92,7 +96,7 @@ public final class FileTable: Sendable {
             state.slots[Int(fd)] = nil
             return entry
         }
-        withExtendedLifetime(removed) {}
+        try withExtendedLifetime(removed) { () throws(Errno) in try removed.description.onClose() }
     }
 
     /// close_range(2): closes (or, with `closeOnExecOnly`, marks close-on-exec) every open
@@ -113,6 +117,7 @@ public final class FileTable: Sendable {
             }
             return removed
         }
+        for entry in removed { try? entry.description.onClose() }
         withExtendedLifetime(removed) {}
     }
 
@@ -150,6 +155,7 @@ public final class FileTable: Sendable {
             }
             return removed
         }
+        for entry in removed { try? entry.description.onClose() }
         withExtendedLifetime(removed) {}
     }
 
@@ -160,6 +166,7 @@ public final class FileTable: Sendable {
             state.slots = []
             return all
         }
+        for entry in removed { try? entry?.description.onClose() }
         withExtendedLifetime(removed) {}
     }
 }

@@ -7,14 +7,20 @@ extension SyscallTable {
     static let ioEntries: [SyscallEntry] = [
         SyscallEntry(.read) { (task, memory, a) throws(Errno) -> Int64 in
             let description = try task.files.get(a.int32(0))
-            return try copyOut(memory, a[1], a.count(2)) { (buffer, _) throws(Errno) in
+            // A pipe read is one transfer (never more than the pipe holds): a second one
+            // could wait on a blocking pipe after the first emptied it.
+            let pipe = description.impl.pipeEnd?.pipe
+            return try copyOut(
+                memory, a[1], a.count(2), chunkLimit: pipe?.capacity ?? chunkSize, single: pipe != nil
+            ) { (buffer, _) throws(Errno) in
                 try description.read(into: buffer)
             }
         },
         SyscallEntry(.write) { (task, memory, a) throws(Errno) -> Int64 in
             let description = try task.files.get(a.int32(0))
             let credentials = task.credentials
-            return try copyIn(memory, a[1], a.count(2)) { (buffer, _) throws(Errno) in
+            let limit = description.impl.pipeEnd == nil ? chunkSize : pipeWriteChunk
+            return try copyIn(memory, a[1], a.count(2), chunkLimit: limit) { (buffer, _) throws(Errno) in
                 try description.write(from: buffer, credentials: credentials)
             }
         },
@@ -92,7 +98,7 @@ extension SyscallTable {
     /// override: true for RWF_APPEND, false for RWF_NOAPPEND, nil to keep the description's.
     /// Linux 6.18 on a tmpfs file: 0x100 (RWF_NOSIGNAL) and RWF_NOAPPEND are accepted;
     /// RWF_NOWAIT, RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP (no FMODE_NOWAIT, no atomic
-    /// writes, no FOP_DONTCACHE; pipes and FIFOs take RWF_NOWAIT); 0x200 is EOPNOTSUPP;
+    /// writes, no FOP_DONTCACHE; pipes from pipe(2) take RWF_NOWAIT, FIFOs do not); 0x200 is EOPNOTSUPP;
     /// RWF_APPEND|RWF_NOAPPEND is EINVAL. A directory (no read_iter: `do_loop_readv_writev`)
     /// takes RWF_HIPRI only.
     static func checkRWFFlags(_ flags: Int32, _ description: FileDescription, writing: Bool)
@@ -105,7 +111,11 @@ extension SyscallTable {
         }
         guard flags & ~RWF_SUPPORTED == 0 else { throw .notSupported }
         if flags & RWF_APPEND != 0 && flags & RWF_NOAPPEND != 0 { throw .invalidArgument }
-        if flags & RWF_NOWAIT != 0 && description.impl.pipeEnd == nil { throw .notSupported }
+        if flags & RWF_NOWAIT != 0 {
+            // Only pipe(2)'s ends have FMODE_NOWAIT; a FIFO opened by path does not (Linux
+            // 6.18: preadv2/pwritev2 with RWF_NOWAIT on a FIFO are EOPNOTSUPP).
+            guard let end = description.impl.pipeEnd, !end.isFIFO else { throw .notSupported }
+        }
         if flags & (RWF_ATOMIC | RWF_DONTCACHE) != 0 { throw .notSupported }
         guard writing else { return nil }
         if flags & RWF_APPEND != 0 { return true }
@@ -115,17 +125,22 @@ extension SyscallTable {
 
     /// The chunk in which data crosses between the caller's memory and a file.
     static let chunkSize = 64 * 1024
+    /// A pipe write up to this size is one pipe write, as Linux's: how it tops up the last
+    /// buffer and splits into pages (and packets) depends on the whole count. Larger writes
+    /// go in pieces of this size (a multiple of the page), which only a blocking writer makes.
+    static let pipeWriteChunk = 1 << 20
 
     /// File → caller memory: `transfer` fills a chunk (given the bytes already moved); the
     /// chunk is written to `address`. A short transfer ends the call. A fault after some bytes
     /// moved returns the count so far, as Linux does.
     static func copyOut(
-        _ memory: any TaskMemory, _ address: UInt64, _ count: Int,
+        _ memory: any TaskMemory, _ address: UInt64, _ count: Int, chunkLimit: Int = chunkSize,
+        single: Bool = false,
         _ transfer: (UnsafeMutableRawBufferPointer, Int) throws(Errno) -> Int
     ) throws(Errno) -> Int64 {
         let total = min(count, FileDescription.maxTransfer)
         if total == 0 { return Int64(try transfer(UnsafeMutableRawBufferPointer(start: nil, count: 0), 0)) }
-        var chunk = [UInt8](repeating: 0, count: min(total, chunkSize))
+        var chunk = [UInt8](repeating: 0, count: min(total, chunkLimit))
         var done = 0
         while done < total {
             let want = min(chunk.count, total - done)
@@ -158,19 +173,19 @@ extension SyscallTable {
             }
             try written.get()
             done += got
-            if got < want { break }
+            if got < want || single { break }
         }
         return Int64(done)
     }
 
     /// Caller memory → file, chunk by chunk.
     static func copyIn(
-        _ memory: any TaskMemory, _ address: UInt64, _ count: Int,
+        _ memory: any TaskMemory, _ address: UInt64, _ count: Int, chunkLimit: Int = chunkSize,
         _ transfer: (UnsafeRawBufferPointer, Int) throws(Errno) -> Int
     ) throws(Errno) -> Int64 {
         let total = min(count, FileDescription.maxTransfer)
         if total == 0 { return Int64(try transfer(UnsafeRawBufferPointer(start: nil, count: 0), 0)) }
-        var chunk = [UInt8](repeating: 0, count: min(total, chunkSize))
+        var chunk = [UInt8](repeating: 0, count: min(total, chunkLimit))
         var done = 0
         while done < total {
             let want = min(chunk.count, total - done)
@@ -244,8 +259,13 @@ extension SyscallTable {
         }
         if sum == 0 { return 0 }
         let append = try checkRWFFlags(flags, description, writing: !reading)
-        var total: Int64 = 0
         let credentials = task.credentials
+        if offset == nil, let pipe = description.impl.pipeEnd?.pipe {
+            return try pipeVectored(
+                memory, description, vectors, total: Int(sum), pipe: pipe, reading: reading,
+                credentials: credentials)
+        }
+        var total: Int64 = 0
         for vector in vectors where vector.length > 0 {
             let before = total
             let moved: Int64
@@ -277,5 +297,70 @@ extension SyscallTable {
             if total >= Int64(FileDescription.maxTransfer) { break }
         }
         return total
+    }
+
+    /// readv/writev on a pipe: one pipe read or write for the whole vector, as Linux's
+    /// `pipe_read`/`pipe_write` take the iterator whole. So a blocking readv returns what is
+    /// there at once, a packet is read across the buffers, and a vector written in packet
+    /// mode is one packet per page, not one per element. Reads gather at most what the pipe
+    /// can hold; writes at most `pipeWriteChunk` bytes per pipe write.
+    static func pipeVectored(
+        _ memory: any TaskMemory, _ description: FileDescription,
+        _ vectors: [(base: UInt64, length: Int)], total: Int, pipe: Pipe, reading: Bool,
+        credentials: Credentials
+    ) throws(Errno) -> Int64 {
+        if reading {
+            var gathered = [UInt8](repeating: 0, count: min(total, pipe.capacity))
+            let got = try gathered.withUnsafeMutableBytes { bytes in
+                Result { () throws(Errno) -> Int in try description.read(into: bytes) }
+            }.get()
+            var copied = 0
+            for vector in vectors where copied < got && vector.length > 0 {
+                let piece = min(vector.length, got - copied)
+                try memory.writeBytes(vector.base, Array(gathered[copied..<(copied + piece)]))
+                copied += piece
+            }
+            return Int64(got)
+        }
+        var written: Int64 = 0
+        var next = 0
+        var within = 0
+        while next < vectors.count {
+            var gathered: [UInt8] = []
+            gathered.reserveCapacity(min(total - Int(written), pipeWriteChunk))
+            while next < vectors.count && gathered.count < pipeWriteChunk {
+                let vector = vectors[next]
+                let piece = min(vector.length - within, pipeWriteChunk - gathered.count)
+                if piece > 0 {
+                    do throws(Errno) {
+                        let (address, overflow) = vector.base.addingReportingOverflow(UInt64(within))
+                        if overflow { throw Errno.badAddress }
+                        gathered += try memory.readBytes(address, count: piece)
+                    } catch {
+                        if gathered.isEmpty && written == 0 { throw error }
+                        next = vectors.count
+                        break
+                    }
+                }
+                within += piece
+                if within >= vector.length {
+                    next += 1
+                    within = 0
+                }
+            }
+            if gathered.isEmpty { break }
+            let outcome = gathered.withUnsafeBytes { bytes in
+                Result { () throws(Errno) -> Int in try description.write(from: bytes, credentials: credentials) }
+            }
+            switch outcome {
+            case .success(let put):
+                written += Int64(put)
+                if put < gathered.count { return written }
+            case .failure(let error):
+                if written > 0 { return written }
+                throw error
+            }
+        }
+        return written
     }
 }

@@ -79,6 +79,9 @@ extension Task {
         if let offset, offset < 0 { throw .invalidArgument }
         let description = try files.get(fd)
         guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
+        if offset == nil, buffers.count > 1, let end = description.impl.pipeEnd {
+            return try Task.scatterRead(description, from: end.pipe, into: buffers)
+        }
         var total = 0
         for buffer in buffers where buffer.count > 0 {
             let count: Int
@@ -105,6 +108,9 @@ extension Task {
         if let offset, offset < 0 { throw .invalidArgument }
         let description = try files.get(fd)
         guard buffers.count <= Task.maxIOVectors else { throw .invalidArgument }
+        if offset == nil, buffers.count > 1, description.impl.pipeEnd != nil {
+            return try Task.gatherWrite(description, from: buffers, credentials: credentials)
+        }
         var total = 0
         for buffer in buffers where buffer.count > 0 {
             let count: Int
@@ -127,6 +133,43 @@ extension Task {
 
     /// UIO_MAXIOV.
     public static let maxIOVectors = 1024
+
+    /// readv on a pipe is one pipe read, as Linux's `pipe_read` fills the whole iterator: it
+    /// returns what is there without waiting for more once it has something, and a packet
+    /// is taken whole even across buffers. Read into one buffer (never more than the pipe
+    /// can hold), then scattered.
+    static func scatterRead(
+        _ description: FileDescription, from pipe: Pipe, into buffers: [UnsafeMutableRawBufferPointer]
+    ) throws(Errno) -> Int {
+        let wanted = buffers.reduce(0) { $0 + $1.count }
+        var gathered = [UInt8](repeating: 0, count: min(wanted, pipe.capacity))
+        let count = try gathered.withUnsafeMutableBytes { bytes in
+            Result { () throws(Errno) -> Int in try description.read(into: bytes) }
+        }.get()
+        var copied = 0
+        for buffer in buffers where copied < count {
+            let piece = min(buffer.count, count - copied)
+            gathered.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(rebasing: buffer[0..<piece])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[copied..<(copied + piece)]))
+            }
+            copied += piece
+        }
+        return count
+    }
+
+    /// writev on a pipe is one pipe write: at most PIPE_BUF bytes stay atomic and, in packet
+    /// mode, the vector makes one packet per page, not one per element.
+    static func gatherWrite(
+        _ description: FileDescription, from buffers: [UnsafeRawBufferPointer], credentials: Credentials
+    ) throws(Errno) -> Int {
+        var gathered: [UInt8] = []
+        gathered.reserveCapacity(buffers.reduce(0) { $0 + $1.count })
+        for buffer in buffers { gathered.append(contentsOf: buffer) }
+        return try gathered.withUnsafeBytes { bytes in
+            Result { () throws(Errno) -> Int in try description.write(from: bytes, credentials: credentials) }
+        }.get()
+    }
 
     /// lseek(2). EBADF for an O_PATH descriptor (fdget_pos skips them) before EINVAL for an
     /// unknown whence.

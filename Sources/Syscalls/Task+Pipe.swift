@@ -21,7 +21,7 @@ extension Task {
 
     /// pipe2(2): a new pipe's read end and write end, at the two lowest free numbers.
     /// Flags: O_CLOEXEC (both descriptors), O_NONBLOCK (both ends), O_DIRECT (the write end's
-    /// flag; packet mode itself is not modelled); anything else is EINVAL, except
+    /// flag: its writes are packets, see `Pipe`); anything else is EINVAL, except
     /// O_NOTIFICATION_PIPE, which is ENOPKG as on a kernel without CONFIG_WATCH_QUEUE (Linux
     /// 6.18 here). EMFILE unless two numbers are free, leaving none taken.
     ///

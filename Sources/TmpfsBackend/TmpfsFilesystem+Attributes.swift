@@ -70,6 +70,7 @@ extension TmpfsFilesystem {
                 try apply(change, to: inode, credentials: credentials, now: now) { () throws(Errno) -> Bool in
                     let stamps = pages.size != size || pages.allocatedPageCount > 0
                     try pages.truncate(to: size) { space.releasePages($0) }
+                    for observer in inode.contentObservers { observer.sizeChanged(to: size) }
                     return stamps
                 }
             }

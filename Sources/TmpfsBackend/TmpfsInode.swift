@@ -38,6 +38,12 @@ final class TmpfsInode: @unchecked Sendable {
     let rdev: UInt64
     /// A FIFO's pipe, shared by everyone who opens it.
     let fifo: Pipe?
+    /// Who keeps a copy of a regular file's bytes current (`FileDescriptionImpl.observeContents`,
+    /// `vfs run`'s mappings). Read and changed only with `data`'s write lock held, which orders
+    /// the observers' calls with the changes; empty (one check, nothing allocated) unless a
+    /// copy is live. The observers are called under that lock: a leaf after `data` in the lock
+    /// order, that takes none of this module's locks.
+    var contentObservers: [any FileContentObserver] = []
 
     init(
         space: TmpfsSpace, number: UInt64, ownership: Ownership, now: Timespec,

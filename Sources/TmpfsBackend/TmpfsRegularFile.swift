@@ -28,6 +28,46 @@ final class TmpfsRegularFile: FileDescriptionImpl {
         noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
     }
 
+    /// The pages live in this process only: a real process can map a copy, kept current with
+    /// `observeContents`.
+    func mappingSource() -> MappingSource? { .copyOfContents }
+
+    /// Under the data write lock: the size and each data extent (holes are not reported), then
+    /// the observer joins the inode's list, so no change falls between the copy and the first
+    /// notification.
+    func observeContents(_ observer: any FileContentObserver) throws(Errno) {
+        try data.write { (pages) throws(Errno) in
+            observer.sizeChanged(to: pages.size)
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            var position: Int64 = 0
+            while position < pages.size {
+                guard let start = try? pages.seekData(from: position) else { break }
+                let end = min(pages.size, (try? pages.seekHole(from: start)) ?? pages.size)
+                var offset = start
+                while offset < end {
+                    let want = Int(min(Int64(chunk.count), end - offset))
+                    let got = try chunk.withUnsafeMutableBytes { buffer in
+                        Result { () throws(Errno) -> Int in
+                            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<want])
+                            let count = try pages.read(into: slice, at: offset)
+                            observer.contentsWritten(
+                                UnsafeRawBufferPointer(rebasing: slice[..<count]), at: offset)
+                            return count
+                        }
+                    }.get()
+                    if got == 0 { break }
+                    offset += Int64(got)
+                }
+                position = max(end, offset)
+            }
+            inode.contentObservers.append(observer)
+        }
+    }
+
+    func stopObservingContents(_ observer: any FileContentObserver) {
+        data.write { _ in inode.contentObservers.removeAll { $0 === observer } }
+    }
+
     /// Every read stamps atime under the mount's atime rules, even one that transfers nothing
     /// (zero bytes, or at or past EOF): shmem_file_read_iter always ends in file_accessed.
     /// Linux 6.18: pread(fd, 0, 0) and pread(fd, 10, 100) on a 3-byte file, each right after a
@@ -53,6 +93,9 @@ final class TmpfsRegularFile: FileDescriptionImpl {
         return try data.write { (pages) throws(Errno) -> (count: Int, end: Int64) in
             let position = append ? pages.size : offset
             let count = try pages.write(from: buffer, at: position) { space.takePages($0) }
+            for observer in inode.contentObservers {
+                observer.contentsWritten(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: position)
+            }
             let now = filesystem.now()
             inode.metadata.withLock { meta in
                 if let stripped = Permissions.modeAfterWrite(credentials, meta.ownership) {
@@ -89,10 +132,17 @@ final class TmpfsRegularFile: FileDescriptionImpl {
         try data.write { (pages) throws(Errno) in
             if mode.contains(.punchHole) {
                 try pages.punchHole(offset: offset, length: length) { space.releasePages($0) }
+                for observer in inode.contentObservers {
+                    observer.contentsZeroed(offset: offset, length: length)
+                }
             } else {
+                let before = pages.size
                 try pages.allocate(
                     offset: offset, length: length, keepSize: mode.contains(.keepSize)
                 ) { space.takePages($0) }
+                if pages.size != before {
+                    for observer in inode.contentObservers { observer.sizeChanged(to: pages.size) }
+                }
             }
             let now = filesystem.now()
             inode.metadata.withLock { meta in

@@ -56,6 +56,13 @@ public final class FileDescription: @unchecked Sendable {
         releaseHandlers.withLock { $0.append(handler) }
     }
 
+    /// A file descriptor referring to this description is being closed (see
+    /// `FileDescriptionImpl.onClose`); file-descriptor tables call it once per descriptor
+    /// closed, whether or not other references remain.
+    public func onClose() throws(Errno) {
+        try impl.onClose(openFlags: openFlags)
+    }
+
     public var isReadable: Bool { openFlags.isReadable }
     public var isWritable: Bool { openFlags.isWritable }
     public var isPathOnly: Bool { openFlags.isPathOnly }

@@ -65,6 +65,12 @@ public protocol FileDescriptionImpl: AnyObject, Sendable {
     func sync(dataOnly: Bool) throws(Errno)
     /// Called once, when the last reference to the description goes away.
     func release()
+    /// Called each time a file descriptor referring to the description is closed (close,
+    /// close_range, dup2 over it, exec's close-on-exec, exit), before the reference goes:
+    /// Linux's `filp_close` calling `f_op->flush`, gVisor's `FileDescriptionImpl.OnClose`.
+    /// `openFlags` are the description's open flags. Its error is close(2)'s result (the
+    /// descriptor is closed all the same). Default: nothing.
+    func onClose(openFlags: OpenOptions) throws(Errno)
     /// False for pipes and sockets: pread, pwrite and lseek are ESPIPE.
     var isSeekable: Bool { get }
     /// F_SETFL changed the status flags (O_NONBLOCK, O_APPEND...).
@@ -72,6 +78,48 @@ public protocol FileDescriptionImpl: AnyObject, Sendable {
     /// The pipe end behind this file, for pipes and for FIFOs a file system wraps (F_GETPIPE_SZ
     /// and O_ASYNC apply to both); nil for everything else.
     var pipeEnd: PipeFile? { get }
+    /// What a real process may mmap in place of this file (`vfs run` installs it at the
+    /// descriptor's number in the program, then lets the host kernel map it); nil when the file
+    /// cannot be mapped (directories, FIFOs, O_PATH: mmap is ENODEV, or EACCES/EBADF by mode).
+    func mappingSource() -> MappingSource?
+    /// For a `.copyOfContents` file that can keep a copy current: tells `observer`, at once and
+    /// while the contents cannot change, the file's size and every data extent (as
+    /// `sizeChanged` then `contentsWritten` calls), then every later change made through any
+    /// description of the same file, until `stopObservingContents`. Default:
+    /// ENODEV (the copy cannot be kept current; a user must not share it).
+    func observeContents(_ observer: any FileContentObserver) throws(Errno)
+    /// Undoes `observeContents` (nothing if `observer` is not attached).
+    func stopObservingContents(_ observer: any FileContentObserver)
+}
+
+/// Told about every change to a file's bytes or size (`FileDescriptionImpl.observeContents`),
+/// in the order the changes happen. An implementation calls it with the file's data lock held
+/// (see its lock order): the observer must not call back into the file system, and should be
+/// quick (it mirrors the change into a copy). Calls come from whichever thread changes the file.
+public protocol FileContentObserver: AnyObject {
+    /// `bytes` were written at `offset` (the file is now at least `offset + bytes.count` long).
+    func contentsWritten(_ bytes: UnsafeRawBufferPointer, at offset: Int64)
+    /// `[offset, offset + length)` now reads as zeros (a punched hole); the size is unchanged.
+    func contentsZeroed(offset: Int64, length: Int64)
+    /// The file is now `size` bytes long (truncate, or a size-extending fallocate); bytes past
+    /// a shrink are gone and read as zeros if the file grows again.
+    func sizeChanged(to size: Int64)
+}
+
+/// How a file can be memory-mapped by a real process (see `FileDescriptionImpl.mappingSource`).
+public enum MappingSource: Sendable, Equatable {
+    /// A host descriptor open on this very file, owned by the implementation (valid while the
+    /// description lives; a user duplicates it). Mappings of it are the file's own pages, so
+    /// MAP_SHARED writes reach the file and every later read sees them. It should have the
+    /// description's access mode (a user checks and reopens it otherwise), so the host kernel's
+    /// own mmap and mprotect checks (EACCES for PROT_WRITE|MAP_SHARED on a read-only file) are
+    /// Linux's.
+    case hostDescriptor(Int32)
+    /// No host file behind it: only a copy of the contents can be mapped. A copy kept current
+    /// (`observeContents`) reads like the file in any mapping; writes through a shared mapping
+    /// would still not reach the file, so a user must refuse shared mappings that can write
+    /// (ENODEV), and every shared mapping of a copy that cannot be kept current.
+    case copyOfContents
 }
 
 extension FileDescriptionImpl {
@@ -94,7 +142,13 @@ extension FileDescriptionImpl {
     ) throws(Errno) { throw .operationNotSupportedByDevice }
     public func sync(dataOnly: Bool) throws(Errno) {}
     public func release() {}
+    public func onClose(openFlags: OpenOptions) throws(Errno) {}
     public var isSeekable: Bool { true }
     public func statusFlagsChanged(_ flags: Int32) {}
     public var pipeEnd: PipeFile? { nil }
+    public func mappingSource() -> MappingSource? { nil }
+    public func observeContents(_ observer: any FileContentObserver) throws(Errno) {
+        throw .operationNotSupportedByDevice
+    }
+    public func stopObservingContents(_ observer: any FileContentObserver) {}
 }

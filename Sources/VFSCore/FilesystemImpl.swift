@@ -82,6 +82,17 @@ public protocol FilesystemImpl: AnyObject, Sendable {
     /// MS_RDONLY). Linux checks it in `inode_permission` before the permission bits, so a
     /// write-access check is EROFS there even for a caller without write permission.
     var superblockIsReadOnly: Bool { get }
+
+    // MARK: Unix sockets (defaults and the VFS entry points in UnixSockets.swift)
+
+    /// connect(2) to the socket file `dentry` (the core has checked write permission and the
+    /// type): a connected host socket. Default: ECONNREFUSED.
+    func connectUnixSocket(_ dentry: Dentry, type: UnixSocketType, credentials: Credentials)
+        throws(Errno) -> HostSocket
+    /// bind(2) at the final name: makes the socket file (mknod's checks; EEXIST becomes
+    /// EADDRINUSE in the core) and returns the bound host socket. Default: EOPNOTSUPP.
+    func bindUnixSocket(_ rp: ResolvingPath, name: Name, mode: FileMode, type: UnixSocketType)
+        throws(Errno) -> any BoundUnixSocket
 }
 
 extension FilesystemImpl {

@@ -131,6 +131,36 @@ struct GoferDifferentialTests {
         }
     }
 
+    @Test func temporaryFilesAreADocumentedDeviationThatEndsTheComparison() throws {
+        // Linux 6.18 on tmpfs makes the unnamed file; the gofer answers EOPNOTSUPP
+        // (`KnownDeviation.gofer`), and the run stops comparing there.
+        let report = try Differential.run(
+            [
+                .mkdir("d", mode: 0o755),
+                .open("d", flags: Diff.temporaryFile | O_RDWR | O_NONBLOCK, mode: 0o600, slot: 0),
+                .write(slot: 0, data: [1]),
+            ], vfsRoot: VFSRoot.gofer())
+        #expect(report.isClean, "\(report.render())")
+        #expect(report.documentedDeviations.map(\.name) == ["O_TMPFILE"])
+        #expect(report.comparisonEnded == 1)
+    }
+
+    @Test func aDeviationIsOnlyExcusedWithItsDocumentedValue() throws {
+        let open = DifferentialHarness.Operation.open(
+            Location("d"), flags: Diff.temporaryFile | O_RDWR, mode: 0o600, slot: 0)
+        func divergence(_ vfs: String) -> Divergence {
+            Divergence(step: 0, operation: open, field: "result", kernel: "fd 3", vfs: vfs)
+        }
+        let table = KnownDeviation.gofer
+        #expect(table.contains { $0.documents(divergence("-1 EOPNOTSUPP"), after: []) })
+        #expect(!table.contains { $0.documents(divergence("-1 EACCES"), after: []) })
+        // Not an O_TMPFILE open: nothing documents it.
+        let plain = Divergence(
+            step: 0, operation: .open(Location("d"), flags: O_RDWR, mode: 0, slot: 0),
+            field: "result", kernel: "fd 3", vfs: "-1 EOPNOTSUPP")
+        #expect(!table.contains { $0.documents(plain, after: []) })
+    }
+
     /// A bounded random run: a few seeds as root and as a user, each against a fresh gofer
     /// and a fresh kernel directory.
     @Test(arguments: [11, 12, 13, 14] as [UInt64])

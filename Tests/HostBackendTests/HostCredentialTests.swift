@@ -86,6 +86,31 @@ import VFSCore
         #expect(try box.hostStat("f").mode & 0o7777 == 0o755)
     }
 
+    @Test func writeInTheFilesGroupKeepsSetGroupIDWithoutGroupExecute() throws {
+        let box = try userSandbox()
+        try box.context.writeFile("/f", contents: [])
+        try box.context.changeMode("/f", 0o2700)
+        let file = try box.context.open("/f", flags: OpenOptions.writeOnly)
+        _ = try [UInt8(1)].withUnsafeBytes { (raw) throws(Errno) -> Int in
+            try file.write(from: raw, credentials: box.context.credentials)
+        }
+        // Linux 6.18 on tmpfs: uid 1000 in group 1000 writing its 02700 file keeps S_ISGID.
+        #expect(try box.hostStat("f").mode & 0o7777 == 0o2700)
+    }
+
+    @Test func writeOutsideTheFilesGroupDropsSetGroupIDWithoutGroupExecute() throws {
+        let box = try HostSandbox()
+        try box.context.writeFile("/f", contents: [])
+        try box.context.changeMode("/f", 0o2666)
+        box.context.credentials = .user(1000, gid: 1000, groups: [2000])
+        let file = try box.context.open("/f", flags: OpenOptions.writeOnly)
+        _ = try [UInt8(1)].withUnsafeBytes { (raw) throws(Errno) -> Int in
+            try file.write(from: raw, credentials: box.context.credentials)
+        }
+        // Linux 6.18 on tmpfs: uid 1000, not in group 0, writing root's 02666 file drops it.
+        #expect(try box.hostStat("f").mode & 0o7777 == 0o666)
+    }
+
     @Test func trustedXattrsAreHiddenFromUnprivilegedCallers() throws {
         let box = try HostSandbox()
         try box.context.writeFile("/f", contents: [], mode: 0o666)

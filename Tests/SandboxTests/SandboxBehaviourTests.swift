@@ -3,7 +3,7 @@ import Testing
 
 /// What `vfs run` guarantees beyond identical output: isolation of the host directory under a
 /// mount point, exit status, descriptors across fork and exec, and the documented answers
-/// for what needs a real host file.
+/// for what needs a real host file (mmap: MmapTests).
 @Suite(.serialized) struct SandboxBehaviourTests {
     @Test func hostFilesUnderTheMountPointAreUnreachable() throws {
         let directory = try SandboxRunner.scratchDirectory()
@@ -46,21 +46,6 @@ import Testing
             """, "sh"])
         #expect(result.status == 126)
         #expect(result.errors.contains("Permission denied"))
-    }
-
-    @Test func mappingAVFSFileFailsWithENODEV() throws {
-        let result = try SandboxRunner.sandboxed(["/usr/bin/python3", "-c", """
-            import mmap, os, sys
-            path = sys.argv[1] + "/f"
-            open(path, "w").write("x" * 100)
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                mmap.mmap(fd, 100, prot=mmap.PROT_READ)
-                print("mapped")
-            except OSError as error:
-                print(error.errno)
-            """])
-        #expect(result.output == "19\n")
     }
 
     @Test func inheritedDescriptorIsReadByAForkedChild() throws {

@@ -10,6 +10,9 @@
 // Each row also reports the RPCs its measured stat sent (custom metric "RPCs").
 // Baseline, same run: one 8-byte write + 8-byte read over a socketpair whose other end is a
 // thread echoing the 8 bytes back — the floor under any one-RPC round trip.
+// These rows keep their names ("gofer stat ...", selected by `--filter "gofer.*"`) so they
+// compare with recorded runs; the per-configuration rows (".* gofer", ".* gofer-cold",
+// ".* gofer-shared") are in the family files.
 import Benchmark
 import Foundation
 import Glibc
@@ -19,50 +22,51 @@ import Syscalls
 import VFSCore
 
 /// A gofer-served scratch tree and two clients over it (one-RPC walk, per-component walk).
-final class GoferFixture: @unchecked Sendable {
+final class GoferWalkFixture: @unchecked Sendable {
     struct Client {
         let task: Task
         let filesystem: GoferFilesystem
     }
-    let root: String
+    let directory: String
     let oneRPC: Client
     let perComponent: Client
     /// Absolute paths inside the gofer mount, by depth.
     let paths: [Int: PathArgument] = [3: "/a/b/c", 8: PathArgument("/" + relativePath(depth: 8))]
 
     init() throws(Errno) {
-        root = "/dev/shm/vfskit-bench-gofer-\(getpid())"
-        guard mkdir(root, 0o755) == 0 else { throw Errno(rawValue: errno) }
-        for path in ["a/b/c", relativePath(depth: 8)] {
-            var prefix = root
-            for component in path.split(separator: "/").dropLast() {
-                prefix += "/" + component
-                mkdir(prefix, 0o755)
+        directory = try Scratch.make("gofer-walk")
+        do throws(Errno) {
+            for path in ["a/b/c", relativePath(depth: 8)] {
+                var prefix = directory
+                for component in path.split(separator: "/").dropLast() {
+                    prefix += "/" + component
+                    mkdir(prefix, 0o755)
+                }
+                let fd = open(directory + "/" + path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw Errno(rawValue: errno) }
+                close(fd)
             }
-            close(open(root + "/" + path, O_CREAT | O_WRONLY, 0o644))
+            oneRPC = try Self.client(directory: directory, perComponentWalk: false)
+            perComponent = try Self.client(directory: directory, perComponentWalk: true)
+        } catch {
+            Scratch.remove(directory)
+            throw error
         }
-        oneRPC = try Self.client(root: root, perComponentWalk: false)
-        perComponent = try Self.client(root: root, perComponentWalk: true)
     }
 
-    private static func client(root: String, perComponentWalk: Bool) throws(Errno) -> Client {
-        let server = try GoferServer(rootPath: root)
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
-        else { throw Errno(rawValue: errno) }
-        server.serveInBackground(socket: fds[1])
-        let filesystem = try GoferFilesystem(
-            socket: FileDescriptor(rawValue: fds[0]),
-            options: GoferOptions(caching: .exclusive, perComponentWalk: perComponentWalk))
+    private static func client(directory: String, perComponentWalk: Bool) throws(Errno) -> Client {
+        let filesystem = try GoferFixture.connect(
+            directory: directory, options: GoferOptions(caching: .exclusive, perComponentWalk: perComponentWalk))
         let kernel = Kernel()
-        let task = Task(kernel: kernel, namespace: kernel.vfs.makeNamespace(root: filesystem, rootDentry: filesystem.root))
+        let namespace = kernel.vfs.makeNamespace(root: filesystem, rootDentry: filesystem.root)
+        let task = Task(kernel: kernel, namespace: namespace)
         return Client(task: task, filesystem: filesystem)
     }
 
     func remove() {
         oneRPC.filesystem.disconnect()
         perComponent.filesystem.disconnect()
-        _ = try? FileManager.default.removeItem(atPath: root)
+        Scratch.remove(directory)
     }
 }
 
@@ -104,45 +108,45 @@ final class EchoPair: @unchecked Sendable {
     }
 }
 
-nonisolated(unsafe) var goferFixture: GoferFixture?
+/// Built by the walk rows' setup hook (one fixture per process), removed by their teardown.
+nonisolated(unsafe) var goferWalkFixture: GoferWalkFixture?
 
-func goferBenchmarks() {
-    let rpcs = BenchmarkMetric.custom("RPCs")
+func goferWalkBenchmarks() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput, rpcs], warmupIterations: 100, maxDuration: .seconds(2))
-    do throws(Errno) {
-        goferFixture = try GoferFixture()
-    } catch {
-        fatalError("gofer fixture: \(error)")
-    }
-    guard let gofer = goferFixture else { return }
+        metrics: [.wallClock, .throughput, rpcMetric], warmupIterations: 100, maxDuration: .seconds(2),
+        setup: { if goferWalkFixture == nil { goferWalkFixture = try GoferWalkFixture() } },
+        teardown: {
+            goferWalkFixture?.remove()
+            goferWalkFixture = nil
+        })
 
     for depth in [3, 8] {
-        let path = gofer.paths[depth] ?? "/"
         let label = depth == 3 ? "/a/b/c" : "depth 8"
-        for (walk, client) in [("one-RPC walk", gofer.oneRPC), ("per-component walk", gofer.perComponent)] {
-            let task = client.task
-            let filesystem = client.filesystem
+        for (walk, perComponent) in [("one-RPC walk", false), ("per-component walk", true)] {
             Benchmark("gofer stat \(label) cold \(walk)", configuration: configuration) { benchmark in
+                guard let gofer = goferWalkFixture else { return }
+                let client = perComponent ? gofer.perComponent : gofer.oneRPC
+                let path = gofer.paths[depth] ?? "/"
                 for _ in benchmark.scaledIterations {
-                    filesystem.trimCache()
-                    filesystem.resetRPCCounts()
+                    client.filesystem.trimCache()
+                    client.filesystem.resetRPCCounts()
                     benchmark.startMeasurement()
-                    blackHole(try? task.newfstatat(Linux.AT_FDCWD, path, 0))
+                    blackHole(try? client.task.newfstatat(Linux.AT_FDCWD, path, 0))
                     benchmark.stopMeasurement()
-                    benchmark.measurement(rpcs, filesystem.totalRPCCount)
+                    benchmark.measurement(rpcMetric, client.filesystem.totalRPCCount)
                 }
             }
         }
-        let task = gofer.oneRPC.task
-        let filesystem = gofer.oneRPC.filesystem
         Benchmark("gofer stat \(label) warm", configuration: configuration) { benchmark in
+            guard let gofer = goferWalkFixture else { return }
+            let client = gofer.oneRPC
+            let path = gofer.paths[depth] ?? "/"
             for _ in benchmark.scaledIterations {
-                filesystem.resetRPCCounts()
+                client.filesystem.resetRPCCounts()
                 benchmark.startMeasurement()
-                blackHole(try? task.newfstatat(Linux.AT_FDCWD, path, 0))
+                blackHole(try? client.task.newfstatat(Linux.AT_FDCWD, path, 0))
                 benchmark.stopMeasurement()
-                benchmark.measurement(rpcs, filesystem.totalRPCCount)
+                benchmark.measurement(rpcMetric, client.filesystem.totalRPCCount)
             }
         }
     }

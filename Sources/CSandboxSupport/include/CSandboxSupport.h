@@ -19,8 +19,10 @@ struct vfs_notification {
 
 /// Builds, in the calling (parent) process, the BPF program that sends `count` syscall numbers
 /// to the listener (SECCOMP_RET_USER_NOTIF) and allows every other syscall, using libseccomp.
+/// `trap_file_mmap` also sends mmap when its flags lack MAP_ANONYMOUS (an argument comparison
+/// in the filter, so anonymous mappings never stop).
 /// Returns an opaque filter (free with `vfs_sandbox_filter_free`) or NULL with errno set.
-void *vfs_sandbox_filter_create(const int32_t *syscalls, int count);
+void *vfs_sandbox_filter_create(const int32_t *syscalls, int count, int trap_file_mmap);
 void vfs_sandbox_filter_free(void *filter);
 
 /// fork + (child: CPU pin, setgroups/setresgid/setresuid when uid/gid >= 0, default signal
@@ -57,8 +59,17 @@ int vfs_notif_id_valid(int listener, uint64_t id);
 /// `target` < 0, close-on-exec when `cloexec`. Returns the number, or -errno.
 int vfs_notif_add_fd(int listener, uint64_t id, int source, int target, int cloexec);
 
+/// memfd_create(2) with close-on-exec, sealing allowed and (where the kernel knows it)
+/// MFD_EXEC. The fd, or -errno.
+int vfs_memfd_create(const char *name);
+/// Seals a memfd against every change (F_SEAL_SHRINK|GROW|WRITE|SEAL). 0, or -errno.
+int vfs_memfd_seal(int fd);
+
 /// pidfd_open(2); `thread` adds PIDFD_THREAD. The fd, or -errno.
 int vfs_pidfd_open(pid_t pid, int thread);
+/// pidfd_getfd(2): a copy (close-on-exec) of the process's descriptor `fd`, sharing its open
+/// file description. The fd, or -errno (EBADF: no such descriptor; EPERM: no ptrace access).
+int vfs_pidfd_getfd(int pidfd, int fd);
 /// waitpid(2) for `pid`: the exit code as a shell reports it (the status, or 128+signal).
 /// Returns -1 (errno set) on failure, -2 when `nohang` and the child has not exited.
 int vfs_wait_exit_code(pid_t pid, int nohang);
