@@ -20,7 +20,11 @@ extension HostFilesystem {
     {
         let dentry = try own(location.dentry)
         if options.isPathOnly { return HostInertFile(dentry: dentry) }
-        if options.isWritable && self.options.readOnly { throw .readOnlyFileSystem }
+        // Only a regular file's write access needs a writable superblock: Linux opens a FIFO
+        // for writing on a read-only mount (special files skip mnt_want_write).
+        if options.isWritable && self.options.readOnly && dentry.fileType == .regular {
+            throw .readOnlyFileSystem
+        }
         var access: Int32
         switch options.accessMode {
         case OpenOptions.writeOnly: access = HostOpenFlags.writeOnly

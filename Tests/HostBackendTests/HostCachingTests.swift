@@ -93,6 +93,24 @@ import VFSCore
         #expect(st.flags & 1 == 1)  // ST_RDONLY
     }
 
+    @Test func aFifoOnAReadOnlyHostFilesystemOpensForWriting() throws {
+        // Linux 6.18: on a read-only mount (mount -o remount,ro of a tmpfs) a FIFO opens
+        // O_WRONLY|O_NONBLOCK once a reader exists and carries bytes; only regular files,
+        // directories and symlinks are EROFS for write access (sb_permission, and
+        // do_dentry_open skips mnt_want_write for special files).
+        let box = try HostSandbox(options: HostOptions(readOnly: true))
+        #expect(mkfifo(box.host("p"), 0o666) == 0)
+        let reader = try box.context.open("/p", flags: OpenOptions.readOnly | OpenOptions.nonBlocking)
+        let writer = try box.context.open("/p", flags: OpenOptions.writeOnly | OpenOptions.nonBlocking)
+        let written = try [UInt8]([7, 8]).withUnsafeBytes { (raw) throws(Errno) -> Int in
+            try writer.write(from: raw, credentials: .root)
+        }
+        #expect(written == 2)
+        var buffer = [UInt8](repeating: 0, count: 4)
+        let got = try buffer.withUnsafeMutableBytes { (raw) throws(Errno) -> Int in try reader.read(into: raw) }
+        #expect(Array(buffer[..<got]) == [7, 8])
+    }
+
     @Test func readOnlyMountFlagGivesEROFSInTheCoresOrder() throws {
         let box = try HostSandbox(options: HostOptions(readOnly: true), mountFlags: [.readOnly])
         FileManager.default.createFile(atPath: box.host("f"), contents: Data([1]))
