@@ -45,9 +45,9 @@ extension GoferFilesystem {
             throw .tooManySymbolicLinkLevels
         case .fifo:
             guard let pipe = dentry.fifo else { throw .noSuchAddressOrDevice }
-            return GoferFifoFile(
-                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), dentry: dentry,
-                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
+            return FifoFile(
+                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true),
+                events: GoferFifoEvents(dentry: dentry), options: options)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }
@@ -401,63 +401,34 @@ final class GoferDirectoryFile: GoferOpenFile, FileDescriptionImpl, @unchecked S
     }
 }
 
-/// An open synthetic FIFO: its in-memory pipe, plus the timestamps Linux keeps on a FIFO's
-/// inode (a read that returns data stamps atime under relatime, unless the description has
-/// O_NOATIME — `touch_atime` skips it; a write that moves data stamps mtime and ctime).
-final class GoferFifoFile: FileDescriptionImpl {
-    let pipe: PipeFile
+/// A synthetic FIFO's timestamps, kept in its dentry as Linux keeps them on a FIFO's inode: a
+/// read that returns data stamps atime under relatime (unless O_NOATIME: `touch_atime` skips
+/// it), a write that moves data stamps mtime and ctime. The open FIFO is VFSCore's `FifoFile`.
+struct GoferFifoEvents: FifoInodeEvents {
     let dentry: GoferDentry
-    /// O_NOATIME, from open or F_SETFL.
-    private let noAccessTime: Atomic<Bool>
 
-    init(pipe: PipeFile, dentry: GoferDentry, noAccessTime: Bool) {
-        self.pipe = pipe
-        self.dentry = dentry
-        self.noAccessTime = Atomic(noAccessTime)
-    }
-
-    var isSeekable: Bool { false }
-    var pipeEnd: PipeFile? { pipe }
-
-    func statusFlagsChanged(_ flags: Int32) {
-        pipe.statusFlagsChanged(flags)
-        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
-        let count = try pipe.read(into: buffer, at: offset)
-        if count > 0 && !noAccessTime.load(ordering: .relaxed) {
-            let now = GoferFilesystem.wireNow()
-            dentry.updateSynthetic { stat in
-                func before(_ a: StatxTimestamp, _ b: StatxTimestamp) -> Bool {
-                    a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec)
-                }
-                if before(stat.atime, stat.mtime) || before(stat.atime, stat.ctime)
-                    || now.sec - stat.atime.sec >= 24 * 60 * 60
-                {
-                    stat.atime = now
-                }
+    func dataRead(_ count: Int, noAccessTime: Bool) {
+        guard !noAccessTime else { return }
+        let now = GoferFilesystem.wireNow()
+        dentry.updateSynthetic { stat in
+            func before(_ a: StatxTimestamp, _ b: StatxTimestamp) -> Bool {
+                a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec)
+            }
+            if before(stat.atime, stat.mtime) || before(stat.atime, stat.ctime)
+                || now.sec - stat.atime.sec >= 24 * 60 * 60
+            {
+                stat.atime = now
             }
         }
-        return count
     }
 
-    func write(
-        from buffer: UnsafeRawBufferPointer, at offset: Int64, append: Bool,
-        credentials: Credentials
-    ) throws(Errno) -> (count: Int, end: Int64) {
-        let result = try pipe.write(from: buffer, at: offset, append: append, credentials: credentials)
-        if result.count > 0 {
-            let now = GoferFilesystem.wireNow()
-            dentry.updateSynthetic {
-                $0.mtime = now
-                $0.ctime = now
-            }
+    func dataWritten(_ bytes: UnsafeRawBufferPointer) {
+        let now = GoferFilesystem.wireNow()
+        dentry.updateSynthetic {
+            $0.mtime = now
+            $0.ctime = now
         }
-        return result
     }
-
-    func release() { pipe.release() }
 }
 
 /// O_NOATIME (from open or F_SETFL) onto a donated host fd, so the host's reads leave atime

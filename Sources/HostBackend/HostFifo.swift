@@ -80,49 +80,20 @@ final class HostFifoChannel: Sendable {
     }
 }
 
-/// An open FIFO of a host directory: the sandbox pipe's end, and the host FIFO's channel that
-/// has the host kernel stamp the times (see `HostFifo`). atime follows the host mount's rule
+/// An open host FIFO's timestamps: the bytes the sandbox moves go through the real host FIFO
+/// too (`HostFifoChannel`), so the host kernel stamps it. atime follows the host mount's rule
 /// (relatime unless it says otherwise); a sandbox mount's noatime, or O_NOATIME from open or
 /// F_SETFL, reads through the quiet fd. (A sandbox mount's strictatime cannot make the host
-/// stamp more often than its own mount allows.)
-final class HostFifoFile: FileDescriptionImpl {
-    let pipe: PipeFile
+/// stamp more often than its own mount allows.) The open FIFO is VFSCore's `FifoFile`.
+struct HostFifoEvents: FifoInodeEvents {
     let channel: HostFifoChannel
     let mount: Mount
-    let noAccessTime: Atomic<Bool>
 
-    init(pipe: PipeFile, channel: HostFifoChannel, mount: Mount, noAccessTime: Bool) {
-        self.pipe = pipe
-        self.channel = channel
-        self.mount = mount
-        self.noAccessTime = Atomic(noAccessTime)
+    func dataRead(_ count: Int, noAccessTime: Bool) {
+        channel.read(count, quietly: noAccessTime || mount.flags.contains(.noAccessTime))
     }
 
-    var isSeekable: Bool { false }
-    var pipeEnd: PipeFile? { pipe }
-
-    func statusFlagsChanged(_ flags: Int32) {
-        pipe.statusFlagsChanged(flags)
-        noAccessTime.store(flags & OpenOptions.noAccessTime != 0, ordering: .relaxed)
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
-        let count = try pipe.read(into: buffer, at: offset)
-        if count > 0 {
-            let quietly =
-                noAccessTime.load(ordering: .relaxed) || mount.flags.contains(.noAccessTime)
-            channel.read(count, quietly: quietly)
-        }
-        return count
-    }
-
-    func write(
-        from buffer: UnsafeRawBufferPointer, at offset: Int64, append: Bool,
-        credentials: Credentials
-    ) throws(Errno) -> (count: Int, end: Int64) {
-        let result = try pipe.write(
-            from: buffer, at: offset, append: append, credentials: credentials)
-        if result.count > 0 { channel.wrote(UnsafeRawBufferPointer(rebasing: buffer[..<result.count])) }
-        return result
+    func dataWritten(_ bytes: UnsafeRawBufferPointer) {
+        channel.wrote(bytes)
     }
 }

@@ -54,9 +54,9 @@ extension HostFilesystem {
                 return fifo
             }
             let end = try PipeFile(pipe: fifo.pipe, options: options, isFIFO: true)
-            return HostFifoFile(
-                pipe: end, channel: try fifo.attach(dentry), mount: location.mount,
-                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
+            return FifoFile(
+                pipe: end, events: HostFifoEvents(channel: try fifo.attach(dentry), mount: location.mount),
+                options: options)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }

@@ -26,10 +26,10 @@ extension TmpfsFilesystem {
             throw .tooManySymbolicLinkLevels
         case .fifo:
             guard let pipe = inode.fifo else { throw .noSuchAddressOrDevice }
-            return TmpfsFifoFile(
-                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true), inode: inode,
-                mount: location.mount, filesystem: self,
-                noAccessTime: options.flags & OpenOptions.noAccessTime != 0)
+            return FifoFile(
+                pipe: try PipeFile(pipe: pipe, options: options, isFIFO: true),
+                events: TmpfsFifoEvents(inode: inode, mount: location.mount, filesystem: self),
+                options: options)
         case .socket, .characterDevice, .blockDevice:
             throw .noSuchAddressOrDevice
         }
