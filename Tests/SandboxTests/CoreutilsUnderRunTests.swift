@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 
-/// Real programs from the machine under `vfs run --mount tmpfs:/sandbox`, their output
-/// compared with the same script run natively in a directory on /dev/shm (a real tmpfs).
+/// Real programs from the machine under `vfs run`, each script twice — on a tmpfs mount
+/// (`tmpfs:/sandbox`) and on a gofer mount (`gofer:/srv=DIR`, a separate confined gofer
+/// serving a /dev/shm directory) — its output compared with the same script run natively in
+/// a directory on /dev/shm (a real tmpfs).
 /// Scripts work in a subdirectory `w` they create, since the mount root itself differs
 /// (a tmpfs root is 1777; the native scratch directory is 0755). `ls` prints no times
 /// (--time-style=+): the two runs may straddle a minute. The mount root gets the scratch
@@ -11,7 +13,10 @@ import Testing
     func expectSame(_ script: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let (native, sandboxed) = try SandboxRunner.compareShell(script)
         #expect(native.status == 0, "native run failed: \(native)", sourceLocation: sourceLocation)
-        #expect(sandboxed == native, sourceLocation: sourceLocation)
+        #expect(sandboxed == native, "on tmpfs", sourceLocation: sourceLocation)
+        let onGofer = try SandboxRunner.compareShellOnGofer(script)
+        SandboxRunner.cleanup(onGofer.hostDirectory)
+        #expect(onGofer.sandboxed == onGofer.native, "on a gofer mount", sourceLocation: sourceLocation)
     }
 
     @Test func shellRedirectionsAndPipes() throws {

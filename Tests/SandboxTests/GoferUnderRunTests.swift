@@ -6,19 +6,10 @@ import Testing
 /// directory on /dev/shm (a real tmpfs). As in CoreutilsUnderRunTests, scripts work in a
 /// subdirectory `w` they create and `ls` prints no times.
 @Suite(.serialized) struct GoferUnderRunTests {
-    /// The script natively in one fresh directory and under a gofer mount of another; both
-    /// results, and the gofer's host directory (removed by the caller with `cleanup`).
     func compare(_ script: String, flags: String = "") throws
         -> (native: ProgramResult, sandboxed: ProgramResult, hostDirectory: String)
     {
-        let nativeDirectory = try SandboxRunner.scratchDirectory()
-        defer { SandboxRunner.cleanup(nativeDirectory) }
-        let hostDirectory = try SandboxRunner.scratchDirectory()
-        let program = ["/bin/sh", "-c", script, "sh"]
-        let native = try SandboxRunner.native(program, in: nativeDirectory)
-        let sandboxed = try SandboxRunner.sandboxed(
-            program, mounts: ["gofer:/srv=\(hostDirectory)\(flags)"], directory: "/srv")
-        return (native, sandboxed, hostDirectory)
+        try SandboxRunner.compareShellOnGofer(script, flags: flags)
     }
 
     func expectSame(

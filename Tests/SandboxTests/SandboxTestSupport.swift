@@ -92,6 +92,22 @@ enum SandboxRunner {
         let sandboxed = try sandboxed(program)
         return (native, sandboxed)
     }
+
+    /// The script natively in one fresh directory and under a gofer mount (`/srv`, served by
+    /// a separate confined `vfs gofer`) of another; both results, and the gofer's host
+    /// directory (the caller removes it with `cleanup`). `flags` is appended to the mount spec.
+    static func compareShellOnGofer(_ script: String, flags: String = "") throws
+        -> (native: ProgramResult, sandboxed: ProgramResult, hostDirectory: String)
+    {
+        let nativeDirectory = try scratchDirectory()
+        defer { cleanup(nativeDirectory) }
+        let hostDirectory = try scratchDirectory()
+        let program = ["/bin/sh", "-c", script, "sh"]
+        let native = try native(program, in: nativeDirectory)
+        let sandboxed = try sandboxed(
+            program, mounts: ["gofer:/srv=\(hostDirectory)\(flags)"], directory: "/srv")
+        return (native, sandboxed, hostDirectory)
+    }
 }
 
 struct RunnerError: Error, CustomStringConvertible {
