@@ -73,15 +73,9 @@ extension GoferFilesystem {
         }
         let target = try lookupChild(newParent, newName)
         let exchange = flags.contains(.exchange)
-        if flags.contains(.noReplace) && target != nil { throw .fileExists }
-        if exchange {
-            guard let target else { throw .noSuchFileOrDirectory }
-            if !target.isDirectory && to.mustBeDirectory { throw .notDirectory }
-        }
-        if !source.isDirectory {
-            if from.mustBeDirectory { throw .notDirectory }
-            if !exchange && to.mustBeDirectory { throw .notDirectory }
-        }
+        try VirtualFilesystem.checkRenameEntries(
+            sourceIsDirectory: source.isDirectory, targetIsDirectory: target?.isDirectory,
+            flags: flags, from: from, to: to)
         if let target, target === source || target.ino == source.ino {
             // Another name of the same inode: rename does nothing, successfully.
             return

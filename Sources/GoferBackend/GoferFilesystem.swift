@@ -459,18 +459,7 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
                 ahead = []
                 aheadIndex = 0
                 aheadMissing = false
-                // handle_dots steps into the result of `..` as into any other component, so a
-                // mount on top of it is entered (as tmpfs's walk does).
-                if rp.isAtRoot() {
-                    try rp.dotDotAtRoot()
-                    if current.isMountPoint { return .mountPoint }
-                    continue
-                }
-                if current === rp.mount.root { return .mountRootParent }
-                let parent = current.parent ?? current
-                rp.advance(to: parent)
-                if parent.isMountPoint { return .mountPoint }
-                current = parent
+                if let stop = try rp.stepOverDotDot(&current, parent: current.parent) { return stop }
                 continue
             }
             do {

@@ -54,15 +54,9 @@ extension HostFilesystem {
             if error != .noSuchFileOrDirectory { throw error }
         }
         let exchange = flags.contains(.exchange)
-        if flags.contains(.noReplace) && target != nil { throw .fileExists }
-        if exchange {
-            guard let target else { throw .noSuchFileOrDirectory }
-            if !target.isDirectory && to.mustBeDirectory { throw .notDirectory }
-        }
-        if !source.isDirectory {
-            if from.mustBeDirectory { throw .notDirectory }
-            if !exchange && to.mustBeDirectory { throw .notDirectory }
-        }
+        try VirtualFilesystem.checkRenameEntries(
+            sourceIsDirectory: source.isDirectory, targetIsDirectory: target?.isDirectory,
+            flags: flags, from: from, to: to)
         if let trap = renameTrap(oldParent, newParent) {
             // do_renameat2: the source may not be an ancestor of the target's parent, nor the
             // target one of the source's (checked before any permission).

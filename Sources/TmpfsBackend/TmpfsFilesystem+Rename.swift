@@ -73,15 +73,9 @@ extension TmpfsFilesystem {
         let credentials = r.from.credentials
         guard let source = oldDirectory.lookup(r.oldName) else { throw .noSuchFileOrDirectory }
         let target = newDirectory.lookup(r.newName)
-        if r.flags.contains(.noReplace) && target != nil { throw .fileExists }
-        if r.exchange {
-            guard let target else { throw .noSuchFileOrDirectory }
-            if !target.isDirectory && r.to.mustBeDirectory { throw .notDirectory }
-        }
-        if !source.isDirectory {
-            if r.from.mustBeDirectory { throw .notDirectory }
-            if !r.exchange && r.to.mustBeDirectory { throw .notDirectory }
-        }
+        try VirtualFilesystem.checkRenameEntries(
+            sourceIsDirectory: source.isDirectory, targetIsDirectory: target?.isDirectory,
+            flags: r.flags, from: r.from, to: r.to)
         if source === trap { throw .invalidArgument }
         if let target, target === trap {
             throw r.exchange ? .invalidArgument : .directoryNotEmpty

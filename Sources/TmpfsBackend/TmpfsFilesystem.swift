@@ -87,20 +87,7 @@ public final class TmpfsFilesystem: FilesystemImpl, @unchecked Sendable {
                 continue
             }
             if rp.componentIsDotDot {
-                // handle_dots steps into the result of `..` as into any other component, so a
-                // mount on top of it is entered (Linux 6.18: with a tmpfs mounted on the
-                // chroot's "/", `mkdir("../d")` from the old root directory makes d in the
-                // new tmpfs).
-                if rp.isAtRoot() {
-                    try rp.dotDotAtRoot()
-                    if current.isMountPoint { return .mountPoint }
-                    continue
-                }
-                if current === rp.mount.root { return .mountRootParent }
-                let parent = current.parent ?? current
-                rp.advance(to: parent)
-                if parent.isMountPoint { return .mountPoint }
-                current = parent
+                if let stop = try rp.stepOverDotDot(&current, parent: current.parent) { return stop }
                 continue
             }
             let name: Name

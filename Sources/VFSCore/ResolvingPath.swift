@@ -131,6 +131,28 @@ public struct ResolvingPath {
         advance()
     }
 
+    /// Steps over the pending `..` component from `current`, whose parent in its file system
+    /// is `parent` (nil for a file system's root), as Linux's `handle_dots` does: at the
+    /// walk's root it stays put (EXDEV under RESOLVE_BENEATH); at the mount's root it hands
+    /// back to VFSCore (`.mountRootParent`); otherwise it moves `current` to the parent. A
+    /// mount on top of where it lands is entered as for any other component (Linux 6.18: with
+    /// a tmpfs mounted on the chroot's "/", `mkdir("../d")` from the old root directory makes d
+    /// in the new tmpfs), so then it returns `.mountPoint`. nil: walk on from `current`.
+    public mutating func stepOverDotDot<D: Dentry>(_ current: inout D, parent: D?) throws(Errno)
+        -> WalkStop?
+    {
+        if isAtRoot() {
+            try dotDotAtRoot()
+            return current.isMountPoint ? .mountPoint : nil
+        }
+        if current === mount.root { return .mountRootParent }
+        let target = parent ?? current
+        advance(to: target)
+        if target.isMountPoint { return .mountPoint }
+        current = target
+        return nil
+    }
+
     /// Consume the pending component, moving to `dentry` (in the same mount).
     public mutating func advance(to dentry: Dentry) {
         current = dentry

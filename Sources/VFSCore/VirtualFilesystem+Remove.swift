@@ -2,6 +2,28 @@
 /// component's kind and the mount's writability *before* looking the name up for these (unlike
 /// the create operations), so the core does both here.
 extension VirtualFilesystem {
+    /// `do_renameat2`'s checks on the two looked-up entries, before any permission check,
+    /// shared by every file system's rename: RENAME_NOREPLACE onto an existing name is EEXIST;
+    /// RENAME_EXCHANGE needs a target (ENOENT) that is a directory if the new path has a
+    /// trailing slash (ENOTDIR); a non-directory source with a trailing slash on its path, or
+    /// (unless exchanging) on the new path, is ENOTDIR. `targetIsDirectory` is nil when no
+    /// target exists.
+    public static func checkRenameEntries(
+        sourceIsDirectory: Bool, targetIsDirectory: Bool?, flags: RenameFlags,
+        from: ResolvingPath, to: ResolvingPath
+    ) throws(Errno) {
+        let exchange = flags.contains(.exchange)
+        if flags.contains(.noReplace) && targetIsDirectory != nil { throw .fileExists }
+        if exchange {
+            guard let targetIsDirectory else { throw .noSuchFileOrDirectory }
+            if !targetIsDirectory && to.mustBeDirectory { throw .notDirectory }
+        }
+        if !sourceIsDirectory {
+            if from.mustBeDirectory { throw .notDirectory }
+            if !exchange && to.mustBeDirectory { throw .notDirectory }
+        }
+    }
+
     /// unlinkat(2) without AT_REMOVEDIR. EISDIR for `/`, `.` and `..`.
     public func unlink(_ credentials: Credentials, _ operation: PathOperation) throws(Errno) {
         let rp = try resolveParent(credentials, operation)
