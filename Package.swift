@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TmpfsBackend", dependencies: ["VFSCore"]),
         .target(
             name: "LISAFS",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "CLinuxSupport"),
         .target(name: "Syscalls", dependencies: ["VFSCore", "TmpfsBackend", "CLinuxSupport"]),

@@ -38,12 +38,19 @@ public struct GoferOptions: Sendable, Hashable {
     /// connect(2) to a socket file sends ConnectWithCreds (the caller's uid and gid) when the
     /// gofer lists it; false sends the plain Connect (see GoferFilesystem+Sockets.swift).
     public var connectWithCredentials: Bool
+    /// Flipcall channels asked for at mount (one Channel RPC each, counted): RPCs then go over
+    /// shared memory, several threads' at once, and over the socket only when every channel is
+    /// busy. gVisor's client asks for the CPUs available, at least 2 and at most 4 (the
+    /// default); 0 keeps every RPC on the socket. A gofer that refuses (ENOSYS at its limit,
+    /// EOPNOTSUPP without channels) leaves the rest on the socket.
+    public var channels: Int
 
     public init(
         caching: GoferCachingMode = .exclusive, dentryCacheLimit: Int = 1024,
         closeBatchSize: Int = 32, perComponentWalk: Bool = false, ignoreDonatedFDs: Bool = false,
-        connectWithCredentials: Bool = true
+        connectWithCredentials: Bool = true, channels: Int = RPCClient.defaultChannelCount
     ) {
+        self.channels = channels
         self.caching = caching
         self.dentryCacheLimit = dentryCacheLimit
         self.closeBatchSize = closeBatchSize
@@ -88,7 +95,9 @@ public struct GoferOptions: Sendable, Hashable {
 /// old connection, so fsync and fallocate (RPCs on those) fail with EIO, as do open
 /// directories' reads. FDIDs of the old connection are never sent to the new one.
 ///
-/// Counting: every RPC sent is counted per message type (`rpcCounts`, `resetRPCCounts`).
+/// Counting: every RPC sent is counted per message type (`rpcCounts`, `resetRPCCounts`),
+/// including the Channel RPCs made at mount (`GoferOptions.channels`); an RPC counts once
+/// whether a channel or the socket carried it.
 ///
 /// Lock order: `connectionState` and `counts` are leaves, never held across an RPC;
 /// `RPCClient` holds its own lock for one whole RPC; the cache's and dentries' locks are
@@ -140,6 +149,24 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
         self.rootDentry = GoferDentry(
             inode: mounted.root, generation: 1, parent: nil, name: Name(unchecked: [0x2F][...]),
             closer: closer)
+        openChannels(on: client)
+    }
+
+    /// Asks for `options.channels` channels on a freshly mounted client; each Channel RPC is
+    /// counted.
+    private func openChannels(on client: RPCClient) {
+        guard options.channels > 0 else { return }
+        let (sent, _) = client.openChannels(options.channels)
+        if sent > 0 { counts.withLock { $0[.channel, default: 0] += sent } }
+    }
+
+    /// Channels open on the current connection.
+    public var channelCount: Int { connectionState.withLock { $0.client }?.channelCount ?? 0 }
+
+    /// RPCs the current connection carried on channels and on the socket (Mount and Channel
+    /// RPCs excluded).
+    public var callsByTransport: (channel: Int, socket: Int) {
+        connectionState.withLock { $0.client }?.callsByTransport ?? (0, 0)
     }
 
     deinit {
@@ -166,6 +193,7 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
             client.close()
             throw .notDirectory
         }
+        openChannels(on: client)
         let old = connectionState.withLock { state -> RPCClient? in
             let old = state.client
             state.client = client

@@ -1,15 +1,21 @@
-// One client connection: the frame loop and the FDID table. Owned by one thread; see
-// GoferServer.swift for what is shared. FDIDs count up from 1 and are never reused on a
-// connection (pkg/lisafs); 0 is never handed out. Host fds are owned by `HostFD` objects,
-// so an entry's host fd closes when the last table entry (or open file, or bound socket)
-// referring to it goes away.
+// One client connection: the socket's frame loop, its channels (Connection+Channel.swift)
+// and the FDID table they share. The socket is served by the connection's thread, each
+// channel by a thread of its own, so requests of one connection run concurrently and the
+// table is behind a lock. FDIDs count up from 1 and are never reused on a connection
+// (pkg/lisafs); 0 is never handed out. Host fds are owned by `HostFD` objects, so an entry's
+// host fd closes when the last table entry (or open file, or bound socket) referring to it
+// goes away.
+// Lock order: `table` and `channels` are leaves (never held while handling a request or
+// while taking the other); GoferServer's workingDirectoryLock is taken by handlers with
+// neither held.
 import CGoferSupport
 import Glibc
 import LISAFS
+import Synchronization
 import SystemPackage
 
 /// A control FD: an O_PATH host fd on one file, with the file's type at creation.
-final class ControlFile {
+final class ControlFile: Sendable {
     let fd: HostFD
     let type: FileType
     init(fd: HostFD, type: FileType) {
@@ -21,7 +27,7 @@ final class ControlFile {
 }
 
 /// An open FD: a real host fd opened from a control FD with the client's access mode.
-final class OpenFile {
+final class OpenFile: Sendable {
     let fd: HostFD
     let control: ControlFile
     let readable: Bool
@@ -36,7 +42,7 @@ final class OpenFile {
 }
 
 /// A bound host unix socket (BindAt), used by Listen and Accept.
-final class BoundSocket {
+final class BoundSocket: Sendable {
     let fd: HostFD
     let control: ControlFile
     init(fd: HostFD, control: ControlFile) {
@@ -45,7 +51,7 @@ final class BoundSocket {
     }
 }
 
-enum TableEntry {
+enum TableEntry: Sendable {
     case control(ControlFile)
     case open(OpenFile)
     case boundSocket(BoundSocket)
@@ -62,12 +68,18 @@ struct Reply {
     }
 }
 
-final class Connection {
+final class Connection: @unchecked Sendable {
     let server: GoferServer
     let communicator: Communicator
-    private var table: [FDID: TableEntry] = [:]
-    private var nextID: UInt64 = 1
-    private(set) var mounted = false
+
+    private struct Table {
+        var entries: [FDID: TableEntry] = [:]
+        var nextID: UInt64 = 1
+    }
+    private let table = Mutex(Table())
+    private let isMounted = Atomic<Bool>(false)
+    /// The connection's channels and their shared-memory file (Connection+Channel.swift).
+    let channels = Mutex(ChannelSet())
 
     init(server: GoferServer, communicator: Communicator) {
         self.server = server
@@ -76,44 +88,58 @@ final class Connection {
 
     var options: GoferServerOptions { server.options }
 
+    var mounted: Bool { isMounted.load(ordering: .acquiring) }
+
     // MARK: FDID table
 
     /// Adds an entry; EMFILE when the connection already holds its limit.
     func insert(_ entry: TableEntry) throws(Errno) -> FDID {
-        guard table.count < options.maxFDsPerConnection else { throw Errno.tooManyOpenFiles }
-        let id = FDID(nextID)
-        nextID &+= 1
-        table[id] = entry
-        return id
+        let limit = options.maxFDsPerConnection
+        return try table.withLock { (table: inout Table) throws(Errno) -> FDID in
+            guard table.entries.count < limit else { throw Errno.tooManyOpenFiles }
+            let id = FDID(table.nextID)
+            table.nextID &+= 1
+            table.entries[id] = entry
+            return id
+        }
     }
 
-    func remove(_ id: FDID) { table[id] = nil }
+    /// Removes an entry and returns it, so that its host fd is closed by the caller, outside
+    /// the lock, when the returned value goes away.
+    @discardableResult
+    func remove(_ id: FDID) -> TableEntry? {
+        table.withLock { $0.entries.removeValue(forKey: id) }
+    }
+
+    private func entry(_ id: FDID) -> TableEntry? {
+        table.withLock { $0.entries[id] }
+    }
 
     func lookupControl(_ id: FDID) throws(Errno) -> ControlFile {
-        guard case .control(let file) = table[id] else { throw Errno.badFileDescriptor }
+        guard case .control(let file) = entry(id) else { throw Errno.badFileDescriptor }
         return file
     }
 
     func lookupOpen(_ id: FDID) throws(Errno) -> OpenFile {
-        guard case .open(let file) = table[id] else { throw Errno.badFileDescriptor }
+        guard case .open(let file) = entry(id) else { throw Errno.badFileDescriptor }
         return file
     }
 
     func lookupBoundSocket(_ id: FDID) throws(Errno) -> BoundSocket {
-        guard case .boundSocket(let socket) = table[id] else { throw Errno.badFileDescriptor }
+        guard case .boundSocket(let socket) = entry(id) else { throw Errno.badFileDescriptor }
         return socket
     }
 
     /// A control or open FD (FStat accepts either).
     func lookupAny(_ id: FDID) throws(Errno) -> HostFD {
-        switch table[id] {
+        switch entry(id) {
         case .control(let file): return file.fd
         case .open(let file): return file.fd
         default: throw Errno.badFileDescriptor
         }
     }
 
-    var fdCount: Int { table.count }
+    var fdCount: Int { table.withLock { $0.entries.count } }
 
     // MARK: Frame loop
 
@@ -123,6 +149,7 @@ final class Connection {
     /// drops the connection then, and so does this loop. Requests carry no FDs: the receive
     /// offers no control buffer, so the kernel discards any a client attaches.
     func run() {
+        defer { shutDownChannels() }
         while true {
             let frame: ReceivedFrame
             do throws(Errno) {
@@ -186,7 +213,7 @@ final class Connection {
     private func dispatch(_ request: AnyRequest) throws(Errno) -> Reply {
         switch request {
         case .mount: return try mount()
-        case .channel: throw Errno.notSupported
+        case .channel: return try openChannel()
         case .flush(let request):
             _ = try lookupOpen(request.fd)
             return Reply(FlushResponse())
@@ -242,7 +269,7 @@ final class Connection {
         let rootFD = HostFD(try Host.check(Glibc.openat(server.root.raw, ".", O_PATH | O_CLOEXEC | O_DIRECTORY)))
         let stat = try Host.statx(rootFD.raw)
         let id = try insert(.control(ControlFile(fd: rootFD, type: .directory)))
-        mounted = true
+        isMounted.store(true, ordering: .releasing)
         return Reply(
             MountResponse(
                 root: LISAFS.Inode(controlFD: id, stat: stat), maxMessageSize: options.maxMessageSize,

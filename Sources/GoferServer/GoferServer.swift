@@ -1,13 +1,15 @@
 // GoferServer: serves one host directory over LISAFS (gVisor's pkg/lisafs protocol, answered
-// the way runsc/fsgofer answers it) to any number of clients, one thread per connection.
+// the way runsc/fsgofer answers it) to any number of clients, one thread per connection
+// plus one per flipcall channel a client opens (Connection+Channel.swift).
 //
 // Shared state is immutable after init (the root directory fd, the /proc/self/fd fd, the
 // options) except `workingDirectoryLock`, which serializes the two handlers that must use
 // the process-wide working directory (BindAt and Connect: unix socket addresses are paths,
 // so they are resolved relative to an fchdir'ed directory, never through a host path
-// string). Each connection's FDID table belongs to that connection's thread alone (LISAFS is
-// strictly one request then one response per socket), so it takes no lock.
-// Lock order: workingDirectoryLock is a leaf.
+// string). A connection's FDID table is shared by its socket thread and its channel
+// threads, behind the connection's own lock (Connection.swift).
+// Lock order: workingDirectoryLock is a leaf; a connection's locks are leaves too and are
+// never held while it is taken.
 import CGoferSupport
 import Glibc
 import LISAFS
@@ -36,12 +38,19 @@ public struct GoferServerOptions: Sendable {
     /// there is nothing to write back: Linux's close-time flush of a local file system does
     /// nothing either); on anything else it is EBADF.
     public var supportsFlush: Bool
+    /// Flipcall channels a connection may have at once (Channel RPCs beyond it get ENOSYS).
+    /// pkg/lisafs's limit is the CPUs available, at least 2 and at most 4: the default, read
+    /// when the options are made (before confinement, which hides /sys). 0 refuses Channel
+    /// with ENOSYS: clients then keep to the socket.
+    public var maxChannelsPerConnection: Int
 
     public init(
         readOnly: Bool = false, maxMessageSize: UInt32 = GoferServerOptions.defaultMaxMessageSize,
         maxFDsPerConnection: Int = 65536, hostUnixSockets: Bool = true, privateZeroUmask: Bool = true,
-        supportsFlush: Bool = false
+        supportsFlush: Bool = false,
+        maxChannelsPerConnection: Int = min(4, max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     ) {
+        self.maxChannelsPerConnection = maxChannelsPerConnection
         self.readOnly = readOnly
         self.maxMessageSize = maxMessageSize
         self.maxFDsPerConnection = maxFDsPerConnection

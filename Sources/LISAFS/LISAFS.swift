@@ -58,5 +58,11 @@
 //   server built on this module chooses what errno to reply with.
 // * `Communicator` works on blocking sockets (MSG_NOSIGNAL only; gVisor also sets MSG_DONTWAIT
 //   and polls). A non-blocking socket still works: EAGAIN waits in poll(2).
-// * Only the socket communicator exists; Channel (MID 2) is encoded and decoded but no flipcall
-//   channel is implemented.
+// * Channels (MID 2; Flipcall.swift, FDChannel.swift, Channel.swift) follow pkg/flipcall and
+//   pkg/fdchannel as read in gVisor's source: the same window layout, state values, JSON
+//   handshake and one-FD zero-length datagrams (FlipcallTests drive our endpoints with a raw
+//   peer written from that reading; no recording of gVisor's channel traffic exists: the
+//   vectors never used one). Beyond gVisor, a client maps only a memory file sealed against
+//   shrinking, checks the FD channel is a SOCK_SEQPACKET socket, and bounds every wait (it
+//   polls the LISAFS socket at an interval, and before each channel RPC, so a dead server is
+//   noticed rather than waited for).

@@ -85,8 +85,8 @@ public struct MountResponse: ResponseMessage {
     }
 }
 
-/// MID 2 request: empty. Asks for a flipcall channel (this module implements only the socket
-/// transport; the message is here for wire completeness).
+/// MID 2 request: empty. Asks for a flipcall channel (`Channel`; `RPCClient.openChannels`
+/// sends it, a server answers with `Channel.makeServerChannel`).
 public struct ChannelRequest: RequestMessage, EmptyPayloadMessage {
     public typealias Response = ChannelResponse
     public static let messageID = MessageID.channel

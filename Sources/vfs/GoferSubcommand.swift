@@ -41,6 +41,8 @@ struct GoferSubcommand: ParsableCommand {
         var listening: Int32 = -1
         if let socket { listening = try makeListeningSocket(socket) }
         umask(0)  // modes come from the client, which applied its own umask
+        // Made before confinement: the default channel limit counts the CPUs (/sys is gone after).
+        let options = GoferServerOptions(readOnly: readOnly, privateZeroUmask: false)
         let report: ConfinementReport
         do {
             if noSeccomp {
@@ -58,7 +60,7 @@ struct GoferSubcommand: ParsableCommand {
         do {
             server = try GoferServer(
                 rootPath: report.rootPath, procSelfFD: report.procSelfFD,
-                options: GoferServerOptions(readOnly: readOnly, privateZeroUmask: false))
+                options: options)
         } catch {
             printError("vfs gofer: cannot open the served root: \(error)")
             throw ExitCode(2)

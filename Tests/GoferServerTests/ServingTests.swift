@@ -187,12 +187,6 @@ import Testing
         #expect(lstat(tree.url("open"), &st) == 0)
         #expect(st.st_mode & 0o7777 == 0o777)
     }
-
-    @Test func channelIsRefusedSoClientsStayOnTheSocket() throws {
-        let (tree, harness, _) = try Self.setUp()
-        _ = tree
-        #expect(throws: Errno.notSupported) { try harness.call(ChannelRequest()) }
-    }
 }
 
 /// Results from concurrent clients.

@@ -8,8 +8,11 @@
 //   sends one Walk RPC for the whole path, `perComponentWalk` one per component.
 // - "warm": the path is cached; exclusive caching answers without an RPC.
 // Each row also reports the RPCs its measured stat sent (custom metric "RPCs").
+// The client carries its RPCs on flipcall channels (the default since channels exist; the
+// "socket only" rows turn them off, `GoferOptions(channels: 0)`).
+// Transport rows: one FStat RPC of the root by an `RPCClient` on a channel, and on the socket.
 // Baseline, same run: one 8-byte write + 8-byte read over a socketpair whose other end is a
-// thread echoing the 8 bytes back — the floor under any one-RPC round trip.
+// thread echoing the 8 bytes back — the floor under any one-RPC round trip on a socket.
 // These rows keep their names ("gofer stat ...", selected by `--filter "gofer.*"`) so they
 // compare with recorded runs; the per-configuration rows (".* gofer", ".* gofer-cold",
 // ".* gofer-shared") are in the family files.
@@ -18,6 +21,7 @@ import Foundation
 import Glibc
 import GoferBackend
 import GoferServer
+import LISAFS
 import Syscalls
 import VFSCore
 
@@ -30,6 +34,8 @@ final class GoferWalkFixture: @unchecked Sendable {
     let directory: String
     let oneRPC: Client
     let perComponent: Client
+    /// One-RPC walks with every RPC on the socket (no channels).
+    let socketOnly: Client
     /// Absolute paths inside the gofer mount, by depth.
     let paths: [Int: PathArgument] = [3: "/a/b/c", 8: PathArgument("/" + relativePath(depth: 8))]
 
@@ -48,15 +54,19 @@ final class GoferWalkFixture: @unchecked Sendable {
             }
             oneRPC = try Self.client(directory: directory, perComponentWalk: false)
             perComponent = try Self.client(directory: directory, perComponentWalk: true)
+            socketOnly = try Self.client(directory: directory, perComponentWalk: false, channels: 0)
         } catch {
             Scratch.remove(directory)
             throw error
         }
     }
 
-    private static func client(directory: String, perComponentWalk: Bool) throws(Errno) -> Client {
+    private static func client(
+        directory: String, perComponentWalk: Bool, channels: Int = RPCClient.defaultChannelCount
+    ) throws(Errno) -> Client {
         let filesystem = try GoferFixture.connect(
-            directory: directory, options: GoferOptions(caching: .exclusive, perComponentWalk: perComponentWalk))
+            directory: directory,
+            options: GoferOptions(caching: .exclusive, perComponentWalk: perComponentWalk, channels: channels))
         let kernel = Kernel()
         let namespace = kernel.vfs.makeNamespace(root: filesystem, rootDentry: filesystem.root)
         let task = Task(kernel: kernel, namespace: namespace)
@@ -66,6 +76,7 @@ final class GoferWalkFixture: @unchecked Sendable {
     func remove() {
         oneRPC.filesystem.disconnect()
         perComponent.filesystem.disconnect()
+        socketOnly.filesystem.disconnect()
         Scratch.remove(directory)
     }
 }
@@ -122,10 +133,12 @@ func goferWalkBenchmarks() {
 
     for depth in [3, 8] {
         let label = depth == 3 ? "/a/b/c" : "depth 8"
-        for (walk, perComponent) in [("one-RPC walk", false), ("per-component walk", true)] {
+        for walk in ["one-RPC walk", "per-component walk", "one-RPC walk, socket only"] {
             Benchmark("gofer stat \(label) cold \(walk)", configuration: configuration) { benchmark in
                 guard let gofer = goferWalkFixture else { return }
-                let client = perComponent ? gofer.perComponent : gofer.oneRPC
+                let client =
+                    walk == "per-component walk" ? gofer.perComponent
+                    : walk == "one-RPC walk" ? gofer.oneRPC : gofer.socketOnly
                 let path = gofer.paths[depth] ?? "/"
                 for _ in benchmark.scaledIterations {
                     client.filesystem.trimCache()
@@ -155,4 +168,55 @@ func goferWalkBenchmarks() {
     Benchmark("socketpair 8-byte round trip (echo thread)", configuration: configuration) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(echo.roundTrip()) }
     }
+
+    let transportConfiguration = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 100, maxDuration: .seconds(2),
+        setup: { if rpcTransportFixture == nil { rpcTransportFixture = try RPCTransportFixture() } },
+        teardown: {
+            rpcTransportFixture?.remove()
+            rpcTransportFixture = nil
+        })
+    for onChannel in [true, false] {
+        Benchmark("LISAFS FStat RPC on \(onChannel ? "a channel" : "the socket")", configuration: transportConfiguration) {
+            benchmark in
+            guard let fixture = rpcTransportFixture else { return }
+            let client = onChannel ? fixture.channel : fixture.socket
+            let request = FStatRequest(fd: onChannel ? fixture.channelRoot : fixture.socketRoot)
+            for _ in benchmark.scaledIterations { blackHole(try? client.call(request)) }
+        }
+    }
 }
+
+/// Two raw LISAFS clients of one in-process server: one with a channel, one without.
+final class RPCTransportFixture: @unchecked Sendable {
+    let directory: String
+    let channel: RPCClient
+    let socket: RPCClient
+    let channelRoot: FDID
+    let socketRoot: FDID
+
+    init() throws(Errno) {
+        directory = try Scratch.make("gofer-rpc")
+        let server = try GoferServer(rootPath: directory)
+        func connect() throws(Errno) -> RPCClient {
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+            else { throw Errno(rawValue: errno) }
+            server.serveInBackground(socket: fds[1])
+            return RPCClient(socket: FileDescriptor(rawValue: fds[0]))
+        }
+        channel = try connect()
+        socket = try connect()
+        channelRoot = try channel.mount().root.controlFD
+        socketRoot = try socket.mount().root.controlFD
+        guard channel.openChannels(1).opened == 1 else { throw Errno.noFunction }
+    }
+
+    func remove() {
+        channel.close()
+        socket.close()
+        Scratch.remove(directory)
+    }
+}
+
+nonisolated(unsafe) var rpcTransportFixture: RPCTransportFixture?
