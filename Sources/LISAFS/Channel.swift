@@ -90,6 +90,10 @@ public final class Channel: @unchecked Sendable {
         guard !isBroken else { throw Errno.ioError }
         let payload = try request.encoded()
         guard payload.count <= maxPayload else { throw Errno.messageTooLong }
+        // FDs are matched to answers by order alone: any a server sent beyond what an earlier
+        // answer announced must not pass for this answer's (only RPCs that take FDs pay the
+        // extra nonblocking receive).
+        if R.maxResponseFDs > 0 { fdChannel.discardQueued() }
         writeMessage(rawMessageID: R.messageID.rawValue, fdCount: 0, payload: payload)
         let length: UInt32
         do throws(Errno) {

@@ -89,4 +89,9 @@ public final class FDChannel: @unchecked Sendable {
         }
         return first
     }
+
+    /// Closes every descriptor queued now (a peer that sent more than it announced).
+    public func discardQueued() {
+        while let fd = try? receiveNow() { fd.close() }
+    }
 }
