@@ -237,7 +237,11 @@ final class Connection: @unchecked Sendable {
         case .connect(let request):
             return try connect(request.fd, socketType: request.sockType, response: ConnectResponse())
         case .connectWithCreds(let request):
-            // uid/gid: fsgofer connects as them; this server connects as itself (see report).
+            // The uid/gid are not assumed: connecting as them would need CAP_SETUID and
+            // CAP_SETGID (a thread's credentials are what the peer's SO_PEERCRED records), which
+            // the confinement drops. The client has already checked, as the caller, the write
+            // permission connect(2) needs on the socket file; the host peer sees the gofer's
+            // credentials.
             return try connect(request.fd, socketType: request.sockType, response: ConnectWithCredsResponse())
         case .unlinkAt(let request): return try unlinkAt(request)
         case .renameAt(let request):
