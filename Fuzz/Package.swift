@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
-// libFuzzer targets: the LISAFS frame decoders (`Fuzz/run-lisafs-fuzz [seconds]`) and the gofer
-// server facing a hostile client (`Fuzz/run-gofer-server-fuzz [seconds]`). Kept out of the root
-// package so `swift test` stays fast.
+// libFuzzer targets: the LISAFS frame decoders (`Fuzz/run-lisafs-fuzz [seconds]`), the gofer
+// server facing a hostile client on its socket (`Fuzz/run-gofer-server-fuzz [seconds]`) and on a
+// flipcall channel's shared window (`Fuzz/run-gofer-channel-fuzz [seconds]`). Kept out of the
+// root package so `swift test` stays fast.
 import PackageDescription
 
 let package = Package(
@@ -17,6 +18,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "GoferServerFuzz",
+            dependencies: [
+                .product(name: "LISAFS", package: "VFSKit"),
+                .product(name: "GoferServer", package: "VFSKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "GoferChannelFuzz",
             dependencies: [
                 .product(name: "LISAFS", package: "VFSKit"),
                 .product(name: "GoferServer", package: "VFSKit"),
