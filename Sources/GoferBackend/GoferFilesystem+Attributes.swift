@@ -113,6 +113,12 @@ extension GoferFilesystem {
                 mask |= SetStatMask.gid
                 request.gid = gid
             }
+            if change.uid == nil && change.gid == nil {
+                // chown(-1, -1) still stamps ctime in Linux (ATTR_CTIME alone): the same owner
+                // again makes the host stamp it.
+                mask |= SetStatMask.uid
+                request.uid = before.uid
+            }
         }
         // The mode the VFS decided on; after a chown, also the set-ID bits the VFS's rules keep
         // (the gofer's root chown clears more than a CAP_FSETID caller's would).

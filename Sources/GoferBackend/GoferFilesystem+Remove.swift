@@ -76,6 +76,14 @@ extension GoferFilesystem {
         try VirtualFilesystem.checkRenameEntries(
             sourceIsDirectory: source.isDirectory, targetIsDirectory: target?.isDirectory,
             flags: flags, from: from, to: to)
+        if let trap = VirtualFilesystem.renameTrap(oldParent, newParent, parent: { $0.parent }) {
+            // do_renameat2: the source may not be an ancestor of the target's parent, nor the
+            // target one of the source's — checked before any permission or type.
+            if source === trap || source.ino == trap.ino { throw .invalidArgument }
+            if let target, target === trap || target.ino == trap.ino {
+                throw exchange ? .invalidArgument : .directoryNotEmpty
+            }
+        }
         if let target, target === source || target.ino == source.ino {
             // Another name of the same inode: rename does nothing, successfully.
             return

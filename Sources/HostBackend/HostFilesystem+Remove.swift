@@ -57,9 +57,13 @@ extension HostFilesystem {
         try VirtualFilesystem.checkRenameEntries(
             sourceIsDirectory: source.isDirectory, targetIsDirectory: target?.isDirectory,
             flags: flags, from: from, to: to)
-        if let trap = renameTrap(oldParent, newParent) {
+        if let trap = VirtualFilesystem.renameTrap(
+            oldParent, newParent, parent: { $0.parent }, isSame: { $0.isSameFile(as: $1) })
+        {
             // do_renameat2: the source may not be an ancestor of the target's parent, nor the
-            // target one of the source's (checked before any permission).
+            // target one of the source's (checked before any permission). The trap comes from
+            // the dentry tree (what `..` is answered from); in shared mode the tree may lag the
+            // host's, and the host's renameat2 then refuses the same cases.
             if source.isSameFile(as: trap) { throw .invalidArgument }
             if let target, target.isSameFile(as: trap) {
                 throw exchange ? .invalidArgument : .directoryNotEmpty
@@ -120,23 +124,5 @@ extension HostFilesystem {
                     credentials, parent: oldOwnership,
                     mode: FileMode(.characterDevice, permissions: 0)))
         }
-    }
-
-    /// `lock_rename`'s trap: when one parent is a proper ancestor of the other, its child on
-    /// the way down to the other, from the dentry tree (what `..` is answered from). In shared
-    /// mode the tree may lag the host's; the host's renameat2 then refuses the same cases.
-    private func renameTrap(_ oldParent: HostDentry, _ newParent: HostDentry) -> HostDentry? {
-        if oldParent.isSameFile(as: newParent) { return nil }
-        return childOnPath(from: oldParent, to: newParent)
-            ?? childOnPath(from: newParent, to: oldParent)
-    }
-
-    private func childOnPath(from ancestor: HostDentry, to dentry: HostDentry) -> HostDentry? {
-        var current = dentry
-        while let parent = current.parent {
-            if parent.isSameFile(as: ancestor) { return current }
-            current = parent
-        }
-        return nil
     }
 }

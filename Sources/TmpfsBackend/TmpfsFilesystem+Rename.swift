@@ -47,12 +47,7 @@ extension TmpfsFilesystem {
     /// If `ancestor` is a proper ancestor of `dentry`, its child on the path down to `dentry`.
     /// Parents are stable here: the caller holds the rename lock.
     private func childOnPath(from ancestor: TmpfsDentry, to dentry: TmpfsDentry) -> TmpfsDentry? {
-        var current = dentry
-        while let parent = current.parent {
-            if parent === ancestor { return current }
-            current = parent
-        }
-        return nil
+        VirtualFilesystem.childOnPath(from: ancestor, to: dentry, parent: { $0.parent })
     }
 
     private struct RenameRequest {

@@ -85,3 +85,31 @@ extension VirtualFilesystem {
             from: from, name: oldName, to: to, name: newName, flags: flags)
     }
 }
+
+extension VirtualFilesystem {
+    /// If `ancestor` is a proper ancestor of `dentry` (following `parent` up), its child on the
+    /// path down to `dentry`; nil otherwise. The caller keeps the parents stable (tmpfs holds its
+    /// rename lock; the gofer and host backends use the parents their walks just made current).
+    public static func childOnPath<D: AnyObject>(
+        from ancestor: D, to dentry: D, parent: (D) -> D?, isSame: (D, D) -> Bool = { $0 === $1 }
+    ) -> D? {
+        var current = dentry
+        while let next = parent(current) {
+            if isSame(next, ancestor) { return current }
+            current = next
+        }
+        return nil
+    }
+
+    /// lock_rename's "trap" for a rename between two directories: when one is a proper
+    /// ancestor of the other, its child on the way down to the other. do_renameat2 refuses a
+    /// source that is the trap (EINVAL) and a target that is (ENOTEMPTY, EINVAL for
+    /// RENAME_EXCHANGE), before any permission or type check.
+    public static func renameTrap<D: AnyObject>(
+        _ oldParent: D, _ newParent: D, parent: (D) -> D?, isSame: (D, D) -> Bool = { $0 === $1 }
+    ) -> D? {
+        if isSame(oldParent, newParent) { return nil }
+        return childOnPath(from: oldParent, to: newParent, parent: parent, isSame: isSame)
+            ?? childOnPath(from: newParent, to: oldParent, parent: parent, isSame: isSame)
+    }
+}

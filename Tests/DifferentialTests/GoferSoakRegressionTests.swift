@@ -1,0 +1,43 @@
+import DifferentialHarness
+import Glibc
+import Testing
+
+/// Minimal sequences from gofer-root soaks (`VFSKIT_DIFF_ROOT=gofer`, seeds 900001–900100)
+/// that diverged, each run on a gofer mount against Linux. The seed is in each test's name.
+@Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
+struct GoferSoakRegressionTests {
+    /// Seed 900054: renaming an ancestor of the target's directory is EINVAL (do_renameat2's
+    /// "trap"), found before the permission check that would say EACCES.
+    @Test func seed900054RenamingAnAncestorIsEINVALBeforePermissions() throws {
+        try GoferRoot.agree([
+            .mkdir("./d", mode: 0o755), .become(Diff.user),
+            .rename(Location("../d/"), Location("d/c/"), flags: 0),
+        ])
+    }
+
+    /// Seed 900090: the same through a working directory inside the source.
+    @Test func seed900090RenamingTheWorkingDirectorysParentOntoItsChild() throws {
+        try GoferRoot.agree([
+            .mkdir("/a", mode: 0o755), .rename(Location("a"), Location("/d"), flags: 1), .chdir("d"),
+            .become(Diff.user), .rename(Location("../d"), Location("d"), flags: 0),
+        ])
+    }
+
+    /// Seed 900083: a directory renamed onto a symlink inside itself is EINVAL (the trap comes
+    /// before the directory-onto-non-directory ENOTDIR).
+    @Test func seed900083RenamingADirectoryOntoASymlinkInsideItIsEINVAL() throws {
+        try GoferRoot.agree([
+            .mkdir("./c", mode: 0o1777), .symlink(target: "d", Location("c/c")),
+            .rename(Location("c"), Location("c/c"), flags: 0),
+        ])
+    }
+
+    /// Seed 900027: chown(-1, -1) changes nothing but still stamps ctime.
+    @Test func seed900027ChownToNoOwnerStillStampsCtime() throws {
+        try GoferRoot.agree([
+            .symlink(target: "c", Location("../d")),
+            .open(Location("c"), flags: O_WRONLY | O_CREAT | O_NONBLOCK, mode: 0o700, slot: 5), .fstat(slot: 5),
+            .chown(Location("d"), uid: UInt32.max, gid: UInt32.max, flags: 0), .stat(Location("../c"), flags: 0),
+        ])
+    }
+}
