@@ -45,11 +45,12 @@ public final class Channel: @unchecked Sendable {
     /// Makes a client channel from a Channel RPC's result (`ChannelResponse` and its two FDs,
     /// the shared-memory file then the FD socket), and connects it. A server's answer is
     /// distrusted: the memory file must be sealed against shrinking (else the server could
-    /// make our reads of the window fault), large enough for the window, and the second FD a
-    /// SOCK_SEQPACKET socket; otherwise EIO.
+    /// make our reads of the window fault), large enough for the window, the window at most
+    /// `maxWindowLength`, and the second FD a SOCK_SEQPACKET socket; otherwise EIO. A server
+    /// that does not answer the handshake within `handshakeTimeout` gets ETIMEDOUT.
     public static func connect(
         _ result: RPCResult<ChannelResponse>, pollInterval: Duration = .milliseconds(50),
-        peerIsAlive: (@Sendable () -> Bool)? = nil
+        peerIsAlive: (@Sendable () -> Bool)? = nil, handshakeTimeout: Duration = .seconds(5)
     ) throws(Errno) -> Channel {
         guard result.fds.count == 2, let memory = result.fds[0].descriptor,
             let socket = result.fds[1].take()
@@ -57,7 +58,7 @@ public final class Channel: @unchecked Sendable {
         let fdChannel = FDChannel(socket: OwnedFileDescriptor(socket))
         let response = result.response
         guard FDChannel.isSequencedPacketSocket(socket),
-            let length = Int(exactly: response.dataLength), response.dataOffset >= 0,
+            let length = Int(exactly: response.dataLength), length <= maxWindowLength, response.dataOffset >= 0,
             isSealedAgainstShrinking(memory, covering: response.dataOffset, length: length)
         else { throw Errno.ioError }
         let endpoint: FlipcallEndpoint
@@ -70,9 +71,13 @@ public final class Channel: @unchecked Sendable {
         }
         // The mapping keeps the memory; the FD itself is not needed any more.
         result.fds[0].close()
-        try endpoint.connect()
+        try endpoint.connect(deadline: ContinuousClock.now.advanced(by: handshakeTimeout))
         return Channel(endpoint: endpoint, fdChannel: fdChannel)
     }
+
+    /// The largest window a client maps (gVisor's are 2 MiB): a server's answer beyond it is
+    /// refused rather than mapped.
+    public static let maxWindowLength = 64 << 20
 
     static func isSealedAgainstShrinking(_ fd: FileDescriptor, covering offset: Int64, length: Int) -> Bool {
         let seals = fcntl(fd.rawValue, MemorySeal.getSeals)

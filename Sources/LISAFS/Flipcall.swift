@@ -131,12 +131,14 @@ public final class FlipcallEndpoint: @unchecked Sendable {
 
     // MARK: Connection set-up
 
-    /// Client: sends the connection request and waits for the server's answer.
-    public func connect() throws(Errno) {
+    /// Client: sends the connection request and waits for the server's answer, at most until
+    /// `deadline` if one is given (then ETIMEDOUT: a server that never answers cannot hold up
+    /// a mount).
+    public func connect(deadline: ContinuousClock.Instant? = nil) throws(Errno) {
         guard side == .client else { throw Errno.invalidArgument }
         try writeHandshake()
         try handOver()
-        try waitUntilActive()
+        try waitUntilActive(deadline: deadline)
         try checkHandshake()
     }
 
@@ -199,7 +201,7 @@ public final class FlipcallEndpoint: @unchecked Sendable {
     /// Sleeps until the state is ours. "Shut down" (by either side) is ECONNRESET; any value
     /// other than the two sides' is EIO (a broken or hostile peer); a dead peer
     /// (`peerIsAlive` says so at a poll interval) is ECONNRESET.
-    private func waitUntilActive() throws(Errno) {
+    private func waitUntilActive(deadline: ContinuousClock.Instant? = nil) throws(Errno) {
         let intervalNanoseconds = max(1, Self.nanoseconds(pollInterval))
         while true {
             if isShutDownLocally.load(ordering: .sequentiallyConsistent) { throw Errno.connectionReset }
@@ -213,6 +215,7 @@ public final class FlipcallEndpoint: @unchecked Sendable {
                 continue
             case -ETIMEDOUT:
                 if let peerIsAlive, !peerIsAlive() { throw Errno.connectionReset }
+                if let deadline, ContinuousClock.now >= deadline { throw Errno.timedOut }
             default:
                 throw Errno(rawValue: -result)
             }

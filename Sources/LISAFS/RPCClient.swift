@@ -14,6 +14,11 @@ import SystemPackage
 public struct RPCResult<Response: ResponseMessage>: Sendable {
     public var response: Response
     public var fds: [OwnedFileDescriptor]
+
+    public init(response: Response, fds: [OwnedFileDescriptor]) {
+        self.response = response
+        self.fds = fds
+    }
 }
 
 extension Communicator {

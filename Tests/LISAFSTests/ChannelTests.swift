@@ -1,3 +1,4 @@
+import CLinuxSupport
 import Foundation
 import Glibc
 import LISAFS
@@ -135,4 +136,42 @@ import Testing
         }
         #expect(!pair.client.isBroken)
     }
+
+    /// What a client makes of a server's Channel answer (`Channel.connect`).
+    static func answer(window: FlipcallTests.Window, length: UInt64) throws -> RPCResult<ChannelResponse> {
+        let memory = fcntl(try #require(window.allocator.file.descriptor).rawValue, F_DUPFD_CLOEXEC, 0)
+        let (_, clientSocket) = try FDChannel.makePair()
+        return RPCResult(
+            response: ChannelResponse(dataOffset: 0, dataLength: length),
+            fds: [OwnedFileDescriptor(FileDescriptor(rawValue: memory)), clientSocket])
+    }
+
+    @Test func aServerThatNeverAnswersTheHandshakeTimesOut() throws {
+        let window = try FlipcallTests.Window()
+        let result = try Self.answer(window: window, length: UInt64(window.descriptor.length))
+        #expect(throws: Errno.timedOut) {
+            try Channel.connect(result, pollInterval: .milliseconds(5), handshakeTimeout: .milliseconds(50))
+        }
+    }
+
+    @Test func aWindowBeyondTheLimitOrNotSealedIsRefused() throws {
+        let window = try FlipcallTests.Window(length: Channel.maxWindowLength + 4096)
+        #expect(throws: Errno.ioError) {
+            try Channel.connect(try Self.answer(window: window, length: UInt64(Channel.maxWindowLength + 4096)))
+        }
+        // An unsealed memory file (a server could shrink it under the client's mapping).
+        let plain = memfdWithoutSeals(size: 8192)
+        let (_, clientSocket) = try FDChannel.makePair()
+        let result = RPCResult(
+            response: ChannelResponse(dataOffset: 0, dataLength: 8192),
+            fds: [OwnedFileDescriptor(FileDescriptor(rawValue: plain)), clientSocket])
+        #expect(throws: Errno.ioError) { try Channel.connect(result) }
+    }
+}
+
+/// A memfd of `size` bytes with no seals (sealing not even allowed).
+func memfdWithoutSeals(size: Int) -> Int32 {
+    let fd = "unsealed".withCString { Int32(truncatingIfNeeded: vfs_raw_syscall6(319, Int(bitPattern: $0), 1, 0, 0, 0, 0)) }
+    _ = ftruncate(fd, off_t(size))
+    return fd
 }
