@@ -147,6 +147,9 @@ extension GoferFilesystem {
                 try? target.markDeleted(seenThrough: to.mount)
             }
         }
+        if flags.contains(.whiteout) {
+            try ownWhiteout(in: oldParent, oldName, parentOwnership: oldOwnership, credentials)
+        }
     }
 
     /// A rename where a synthetic file is the source or the replaced target: the synthetic
@@ -261,5 +264,24 @@ extension GoferFilesystem {
         }
         oldParent.invalidate()
         newParent.invalidate()
+    }
+
+    /// The whiteout RENAME_WHITEOUT leaves is the caller's (vfs_whiteout creates it with the
+    /// caller's fsuid, and fsgid or a set-group-ID parent's group); the gofer made it as
+    /// itself, so one Walk and, when the owner differs, one SetStat hand it over.
+    private func ownWhiteout(
+        in parent: GoferDentry, _ name: Name, parentOwnership: Ownership, _ credentials: Credentials
+    ) throws(Errno) {
+        guard let whiteout = try lookupChild(parent, name) else { return }
+        let wanted = Permissions.ownershipForNewInode(
+            credentials, parent: parentOwnership, mode: FileMode(.characterDevice, permissions: 0))
+        let made = try attributes(whiteout)
+        guard made.uid != wanted.uid || made.gid != wanted.gid else { return }
+        var request = SetStatRequest(fd: try controlFD(whiteout), mask: SetStatMask.uid | SetStatMask.gid)
+        request.uid = wanted.uid
+        request.gid = wanted.gid
+        invalidate(whiteout)
+        let response = try call(request).response
+        if response.failureMask != 0 { throw Errno(rawValue: Int32(bitPattern: response.failureErrno)) }
     }
 }

@@ -2,7 +2,7 @@ import DifferentialHarness
 import Glibc
 import Testing
 
-/// Minimal sequences from gofer-root soaks (`VFSKIT_DIFF_ROOT=gofer`, seeds 900001–900100)
+/// Minimal sequences from gofer-root soaks (`VFSKIT_DIFF_ROOT=gofer`, seeds 900001–900300)
 /// that diverged, each run on a gofer mount against Linux. The seed is in each test's name.
 @Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
 struct GoferSoakRegressionTests {
@@ -38,6 +38,23 @@ struct GoferSoakRegressionTests {
             .symlink(target: "c", Location("../d")),
             .open(Location("c"), flags: O_WRONLY | O_CREAT | O_NONBLOCK, mode: 0o700, slot: 5), .fstat(slot: 5),
             .chown(Location("d"), uid: UInt32.max, gid: UInt32.max, flags: 0), .stat(Location("../c"), flags: 0),
+        ])
+    }
+
+    /// Seeds 900216 and 900288: RENAME_WHITEOUT's whiteout belongs to the caller, not to the
+    /// gofer that made it.
+    @Test func seed900288AWhiteoutIsTheCallers() throws {
+        try GoferRoot.agree([
+            .mkdir("c", mode: 0o644), .become(Diff.user),
+            .rename(Location("c"), Location("a"), flags: 4), .stat(Location("/./../c"), flags: 0),
+        ])
+    }
+
+    /// Seed 900124: the same for a file renamed by another user in a sticky-free directory.
+    @Test func seed900124AWhiteoutLeftByAnotherUser() throws {
+        try GoferRoot.agree([
+            .open(Location("a"), flags: O_WRONLY | O_CREAT | O_NONBLOCK, mode: 0o70, slot: 4),
+            .become(Diff.other), .rename(Location("a"), Location("c"), flags: 4),
         ])
     }
 }
