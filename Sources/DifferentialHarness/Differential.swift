@@ -23,9 +23,11 @@ import VFSCore
 ///   fine-grained, visibly new time; but atime, and directory times copied from another inode
 ///   (link, unlink, rename), come from CLOCK_REALTIME_COARSE. So the kernel executor waits,
 ///   after each stat, until that clock is past the times it showed; then any later change
-///   shows. And where atime equals mtime in Linux but not in the VFS (a coarse atime in the
-///   tick of a fine mtime), relatime decides differently on the next read, so atime's
-///   movement is not compared for that interval (`StatRecord.accessWasStale`).
+///   shows. The VFS executor does the same when its backend's times are the host kernel's
+///   (host and gofer roots, `VFSRoot.kernelStampsTimes`). And where atime equals mtime in
+///   Linux but not in the VFS (a coarse atime in the tick of a fine mtime), relatime decides
+///   differently on the next read, so atime's movement is not compared for that interval
+///   (`StatRecord.accessWasStale`).
 /// - Not comparable, hence never generated: blocking calls (every open has O_NONBLOCK, so a
 ///   FIFO never blocks), inode numbers, absolute times, device numbers.
 ///

@@ -8,7 +8,7 @@ import Glibc
 /// documented one (and, when given, Linux's too): any other difference, including the same
 /// operation failing with another errno, is still a divergence, so the table can fail.
 public struct KnownDeviation: Sendable, CustomStringConvertible {
-    /// A short name ("O_TMPFILE", "device node").
+    /// A short name ("device node", "O_NOATIME directory read").
     public var name: String
     /// Which steps it applies to: the step's operation and the steps run before it (a
     /// deviation of a later stat is only documented after the operation that causes it).
@@ -59,24 +59,12 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 extension KnownDeviation {
-    /// O_TMPFILE (0o20000000 with O_DIRECTORY) in an open's flags.
-    static func isTemporaryFileOpen(_ operation: Operation) -> Bool {
-        let temporary: UInt64 = 0o20000000
-        switch operation {
-        case .open(_, let flags, _, _): return UInt64(UInt32(bitPattern: flags)) & temporary != 0
-        case .openat2(_, let how, _): return how.flags & temporary != 0
-        default: return false
+    /// O_NOATIME (0o1000000) set on an open descriptor by F_SETFL.
+    static func setsNoAccessTimeByFcntl(_ operation: Operation) -> Bool {
+        if case .fcntl(_, let command, let argument) = operation {
+            return command == F_SETFL && argument & 0o1000000 != 0
         }
-    }
-
-    /// O_NOATIME (0o1000000) given to an open or F_SETFL.
-    static func setsNoAccessTime(_ operation: Operation) -> Bool {
-        let noAccessTime: Int32 = 0o1000000
-        switch operation {
-        case .open(_, let flags, _, _): return flags & noAccessTime != 0
-        case .fcntl(_, let command, let argument): return command == F_SETFL && argument & noAccessTime != 0
-        default: return false
-        }
+        return false
     }
 
     static func isStat(_ operation: Operation) -> Bool {
@@ -150,11 +138,6 @@ extension KnownDeviation {
             return entry
         }(),
         KnownDeviation(
-            "O_TMPFILE", backend: "-1 EOPNOTSUPP", endsComparison: true,
-            reason: "LISAFS has no message that makes an unnamed file; gVisor's gofer client "
-                + "answers EOPNOTSUPP too (after the permission checks)",
-            applies: { operation, _ in isTemporaryFileOpen(operation) }),
-        KnownDeviation(
             "device node", backend: "-1 EPERM", endsComparison: true,
             reason: "the gofer makes regular files only (fsgofer's MknodAt policy: EPERM for "
                 + "devices), and a device node is never synthesized in the sandbox (gVisor: EPERM)",
@@ -162,21 +145,16 @@ extension KnownDeviation {
                 if case .mknodDevice = operation { return true } else { return false }
             }),
         KnownDeviation(
-            "O_NOATIME directory read", field: "stat.atime", backend: "changed", linux: "same",
-            reason: "LISAFS OpenAt carries only O_ACCMODE|O_TRUNC: the gofer reads the directory "
-                + "through its own host fd, without O_NOATIME, so the host stamps atime",
-            applies: { operation, before in
-                isStat(operation) && before.contains(where: setsNoAccessTime)
-                    && before.contains(where: { if case .getdents = $0 { true } else { false } })
-            }),
-        KnownDeviation(
-            "symlink followed in a path", field: "stat.atime", backend: "same", linux: "changed",
-            reason: "the client follows a symlink with the target it cached (read once with "
-                + "ReadLinkAt), so the host never sees the follow that stamps Linux's atime; "
-                + "LISAFS has no atime-only update to stamp it",
+            "O_NOATIME set on a directory by F_SETFL", field: "stat.atime", backend: "changed",
+            linux: "same",
+            reason: "the gofer reads a directory through its own host fd, opened at open(2) "
+                + "(with O_NOATIME when the open asked for it); LISAFS has no message to "
+                + "change that fd's flags later, so after F_SETFL O_NOATIME the host still "
+                + "stamps atime on a read",
             applies: { operation, before in
                 isStat(operation)
-                    && before.contains(where: { if case .symlink = $0 { true } else { false } })
+                    && before.contains(where: setsNoAccessTimeByFcntl)
+                    && before.contains(where: { if case .getdents = $0 { true } else { false } })
             }),
         KnownDeviation(
             "set-ID stripped by a same-size truncate", field: "stat.ctime", backend: "changed",

@@ -21,6 +21,8 @@ public final class VFSExecutor {
     private let cleanup: (@Sendable () -> Void)?
     /// What the root's backend is documented to do differently from Linux (`VFSRoot`).
     public let knownDeviations: [KnownDeviation]
+    /// The root's times are stamped by the host kernel (`VFSRoot.kernelStampsTimes`).
+    private let kernelStampsTimes: Bool
     public let namespace: MountNamespace
     public let task: Task
     /// The task's root, as a path from the tmpfs's root.
@@ -45,6 +47,7 @@ public final class VFSExecutor {
         rootDentry = made.dentry
         cleanup = made.cleanup
         knownDeviations = made.knownDeviations
+        kernelStampsTimes = made.kernelStampsTimes
         namespace = kernel.vfs.makeNamespace(root: made.filesystem, rootDentry: made.dentry)
         let setup = FSContext(vfs: kernel.vfs, namespace: namespace)
         try setup.makeDirectory(VFSExecutor.scratchPath, mode: 0o700)
@@ -230,9 +233,19 @@ public final class VFSExecutor {
         if type == FileType.characterDevice.rawValue || type == FileType.blockDevice.rawValue {
             result.rdev = info.rdev
         }
+        let access = Stamp(info.atime)
+        let modification = Stamp(info.mtime)
+        let change = Stamp(info.ctime)
+        if kernelStampsTimes {
+            // The host kernel stamps these times, many with its coarse clock: wait for that
+            // clock to pass them, as the kernel side does after each stat, so that the next
+            // change shows here too (else a change in the same tick as the stat writes the
+            // same value on this side only).
+            _ = KernelExecutor.waitForCoarseClock(past: max(access, modification, change))
+        }
         times.mark(
-            &result, device: info.dev, inode: info.ino, access: Stamp(info.atime),
-            modification: Stamp(info.mtime), change: Stamp(info.ctime), coarseNow: nil)
+            &result, device: info.dev, inode: info.ino, access: access,
+            modification: modification, change: change, coarseNow: nil)
         return result
     }
 }
@@ -249,15 +262,21 @@ public struct VFSRoot {
     /// The backend's documented deviations from Linux (`KnownDeviation`); empty for tmpfs and
     /// the host backend, `KnownDeviation.gofer` for the gofer.
     public var knownDeviations: [KnownDeviation]
+    /// The backend's times are stamped by the host kernel (a host directory, a gofer's), many
+    /// from its coarse clock: the executor then waits after each stat, as the kernel side
+    /// does, for that clock to pass the times shown (`KernelExecutor.waitForCoarseClock`).
+    /// False for VFSKit's own tmpfs, whose clock never repeats a value (`IncreasingClock`).
+    public var kernelStampsTimes: Bool
 
     public init(
         filesystem: any FilesystemImpl, dentry: Dentry, cleanup: (@Sendable () -> Void)? = nil,
-        knownDeviations: [KnownDeviation] = []
+        knownDeviations: [KnownDeviation] = [], kernelStampsTimes: Bool = false
     ) {
         self.filesystem = filesystem
         self.dentry = dentry
         self.cleanup = cleanup
         self.knownDeviations = knownDeviations
+        self.kernelStampsTimes = kernelStampsTimes
     }
 
     /// A fresh tmpfs whose root is 1777, owned by root, as /dev/shm is.

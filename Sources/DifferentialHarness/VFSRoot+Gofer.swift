@@ -34,7 +34,7 @@ extension VFSRoot {
                 cleanup: {
                     filesystem.disconnect()
                     try? FileManager.default.removeItem(atPath: path)
-                }, knownDeviations: KnownDeviation.gofer)
+                }, knownDeviations: KnownDeviation.gofer, kernelStampsTimes: true)
         }
     }
 }

@@ -18,7 +18,8 @@ extension VFSRoot {
                 rootPath: path, options: HostOptions(caching: caching))
             return VFSRoot(
                 filesystem: filesystem, dentry: filesystem.root,
-                cleanup: { try? FileManager.default.removeItem(atPath: path) })
+                cleanup: { try? FileManager.default.removeItem(atPath: path) },
+                kernelStampsTimes: true)
         }
     }
 

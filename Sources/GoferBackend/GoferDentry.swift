@@ -53,6 +53,16 @@ final class GoferDentry: Dentry, @unchecked Sendable {
         var pendingOpen: PendingOpen?
         /// See `mayHaveAliases`.
         var aliased = false
+        /// A ReadLinkAt just reached the host, which applied its own atime rule to this link:
+        /// the access in progress is not to be stamped again (`noteSymlinkAccess`). Cleared
+        /// by any later change of the attributes (a change may make relatime stamp again).
+        var hostSawAccess = false
+        /// A ReadLinkAt was sent for the host to stamp this link's atime: the atime cached
+        /// then, and when it was sent (the next access checks that the host did stamp it).
+        var stampRequested: (atime: StatxTimestamp, at: StatxTimestamp)?
+        /// The host left this link's atime alone where relatime stamps it (a noatime or
+        /// read-only host mount): its accesses send no ReadLinkAt any more. Sticky.
+        var hostKeepsAccessTime = false
     }
     private let state: Mutex<State>
 
@@ -64,24 +74,23 @@ final class GoferDentry: Dentry, @unchecked Sendable {
 
     /// A synthetic file (gVisor's term): a FIFO or socket made by mknod that the gofer refused
     /// (EPERM: fsgofer makes regular files only). It exists only here, in its parent's
-    /// `syntheticChildren`, with attributes kept in memory; it has no control FDID.
-    let isSynthetic: Bool
-    /// A synthetic FIFO's pipe, shared by everyone who opens it.
-    let fifo: Pipe?
+    /// `syntheticChildren`, with its inode (attributes, xattrs, pipe) kept in memory and
+    /// shared by all its names (hard links made here); it has no control FDID.
+    let synthetic: SyntheticInode?
+    var isSynthetic: Bool { synthetic != nil }
+    /// A synthetic FIFO's pipe, shared by everyone who opens it through any of its names.
+    var fifo: Pipe? { synthetic?.fifo }
     /// This directory's synthetic children. A directory holding any is never evicted (each
     /// child references it as its parent).
     let syntheticChildren = Mutex<[Name: GoferDentry]>([:])
-    /// A synthetic file's extended attributes (in memory, as tmpfs keeps them).
-    let syntheticXattrs = Mutex<[[UInt8]: [UInt8]]>([:])
 
     init(
         inode: LISAFS.Inode, generation: UInt64, parent: GoferDentry?, name: Name, closer: FDIDCloser,
-        synthetic: Bool = false
+        synthetic: SyntheticInode? = nil
     ) {
         self.ino = inode.stat.ino
         self.closer = closer
-        self.isSynthetic = synthetic
-        self.fifo = synthetic && GoferFilesystem.fileType(inode.stat) == .fifo ? Pipe() : nil
+        self.synthetic = synthetic
         self.state = Mutex(
             State(
                 fdid: inode.controlFD, generation: generation, stat: inode.stat, valid: true,
@@ -135,7 +144,8 @@ final class GoferDentry: Dentry, @unchecked Sendable {
     }
 
     func validStat() -> LISAFSStatx? {
-        state.withLock { $0.valid ? $0.stat : nil }
+        if let synthetic { return synthetic.stat.withLock { $0 } }
+        return state.withLock { $0.valid ? $0.stat : nil }
     }
 
     /// The attributes if the walk just brought them (shared mode), consuming that mark.
@@ -153,6 +163,7 @@ final class GoferDentry: Dentry, @unchecked Sendable {
             $0.stat = stat
             $0.valid = true
             $0.fresh = fresh
+            $0.hostSawAccess = false
         }
     }
 
@@ -163,12 +174,13 @@ final class GoferDentry: Dentry, @unchecked Sendable {
         state.withLock {
             $0.valid = false
             $0.fresh = false
+            $0.hostSawAccess = false
         }
     }
 
-    /// Changes a synthetic file's in-memory attributes.
+    /// Changes a synthetic file's in-memory attributes (those of all its names).
     func updateSynthetic(_ body: (inout LISAFSStatx) -> Void) {
-        state.withLock { body(&$0.stat) }
+        synthetic?.stat.withLock { body(&$0) }
     }
 
     func syntheticChild(_ name: Name) -> GoferDentry? {
@@ -176,6 +188,32 @@ final class GoferDentry: Dentry, @unchecked Sendable {
     }
 
     var hasSyntheticChildren: Bool { syntheticChildren.withLock { !$0.isEmpty } }
+
+    func markHostSawAccess() { state.withLock { $0.hostSawAccess = true } }
+
+    /// Whether a ReadLinkAt reached the host since the last call, clearing the mark.
+    func takeHostSawAccess() -> Bool {
+        state.withLock { s -> Bool in
+            defer { s.hostSawAccess = false }
+            return s.hostSawAccess
+        }
+    }
+
+    func noteStampRequested(atime: StatxTimestamp, at time: StatxTimestamp) {
+        state.withLock { $0.stampRequested = (atime, time) }
+    }
+
+    /// The stamp requested since the last call (`State.stampRequested`), clearing it.
+    func takeStampRequested() -> (atime: StatxTimestamp, at: StatxTimestamp)? {
+        state.withLock { s -> (atime: StatxTimestamp, at: StatxTimestamp)? in
+            defer { s.stampRequested = nil }
+            return s.stampRequested
+        }
+    }
+
+    var hostKeepsAccessTime: Bool { state.withLock { $0.hostKeepsAccessTime } }
+
+    func markHostKeepsAccessTime() { state.withLock { $0.hostKeepsAccessTime = true } }
 
     var cachedTarget: [UInt8]? {
         get { state.withLock { $0.symlinkTarget } }
@@ -195,6 +233,23 @@ final class GoferDentry: Dentry, @unchecked Sendable {
             defer { s.pendingOpen = nil }
             return s.pendingOpen
         }
+    }
+}
+
+/// A synthetic file's inode: what its names share, as a tmpfs inode is shared by its hard
+/// links (the attributes, link count included; the in-memory xattrs; a FIFO's pipe).
+///
+/// Lock order: `stat` and `xattrs` are leaves.
+final class SyntheticInode: Sendable {
+    let stat: Mutex<LISAFSStatx>
+    /// Extended attributes (in memory, as tmpfs keeps them).
+    let xattrs = Mutex<[[UInt8]: [UInt8]]>([:])
+    /// A FIFO's pipe; nil for a socket.
+    let fifo: Pipe?
+
+    init(stat: LISAFSStatx) {
+        self.stat = Mutex(stat)
+        self.fifo = GoferFilesystem.fileType(stat) == .fifo ? Pipe() : nil
     }
 }
 

@@ -37,7 +37,11 @@ extension GoferFilesystem {
                 filesystem: self, dentry: dentry, openFD: openFD, generation: openGeneration,
                 hostFD: hostFD)
         case .directory:
-            let result = try call(OpenAtRequest(fd: try controlFD(dentry), flags: 0))
+            // O_NOATIME rides along (our gofer opens its host fd with it, so its Getdents64
+            // leave atime alone as Linux's reads do; fsgofer ignores the extra flag). An
+            // F_SETFL after the open cannot reach that fd: the host then stamps atime.
+            let noAccessTime = UInt32(bitPattern: options.flags & OpenOptions.noAccessTime)
+            let result = try call(OpenAtRequest(fd: try controlFD(dentry), flags: noAccessTime))
             return GoferDirectoryFile(
                 filesystem: self, dentry: dentry, openFD: result.response.openFD,
                 generation: generation)
@@ -411,14 +415,7 @@ struct GoferFifoEvents: FifoInodeEvents {
         guard !noAccessTime else { return }
         let now = GoferFilesystem.wireNow()
         dentry.updateSynthetic { stat in
-            func before(_ a: StatxTimestamp, _ b: StatxTimestamp) -> Bool {
-                a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec)
-            }
-            if before(stat.atime, stat.mtime) || before(stat.atime, stat.ctime)
-                || now.sec - stat.atime.sec >= 24 * 60 * 60
-            {
-                stat.atime = now
-            }
+            if GoferFilesystem.relatimeStamps(stat, now: now) { stat.atime = now }
         }
     }
 

@@ -183,11 +183,16 @@ extension GoferFilesystem {
         return try symlinkTarget(mine)
     }
 
-    /// readlink stamped the link's atime on the host (tmpfs's relatime): the cached attributes
-    /// are stale. The gofer's host applies its own mount's atime rules.
+    /// readlink read a link: its atime is stamped as for a walk that follows it
+    /// (`noteSymlinkAccess`). For anything else, the cached attributes are marked stale (the
+    /// gofer's host applies its own mount's atime rules).
     public func noteAccess(_ dentry: Dentry, mountFlags: MountFlags) {
         guard let mine = try? own(dentry) else { return }
-        mine.invalidate()
+        if mine.isSymlink {
+            noteSymlinkAccess(mine, mountFlags: mountFlags)
+        } else {
+            mine.invalidate()
+        }
     }
 
     public func statFilesystem(_ dentry: Dentry) throws(Errno) -> FilesystemStat {
@@ -218,9 +223,9 @@ extension GoferFilesystem {
         let mine = try own(dentry)
         try ExtendedAttributeRules.checkPermission(
             credentials, name: name, writing: false, file: try ownership(of: mine))
-        if mine.isSynthetic {
+        if let synthetic = mine.synthetic {
             try GoferFilesystem.checkSyntheticNamespace(name)
-            guard let value = mine.syntheticXattrs.withLock({ $0[name] }) else { throw .noData }
+            guard let value = synthetic.xattrs.withLock({ $0[name] }) else { throw .noData }
             return value
         }
         return try call(
@@ -237,9 +242,9 @@ extension GoferFilesystem {
         try ExtendedAttributeRules.checkPermission(
             credentials, name: name, writing: true, file: try ownership(of: mine))
         guard value.count <= Int(UInt16.max) else { throw .argListTooLong }
-        if mine.isSynthetic {
+        if let synthetic = mine.synthetic {
             try GoferFilesystem.checkSyntheticNamespace(name)
-            try mine.syntheticXattrs.withLock { (xattrs) throws(Errno) in
+            try synthetic.xattrs.withLock { (xattrs) throws(Errno) in
                 let exists = xattrs[name] != nil
                 if flags & 1 != 0 && exists { throw .fileExists }  // XATTR_CREATE
                 if flags & 2 != 0 && !exists { throw .noData }  // XATTR_REPLACE
@@ -262,8 +267,8 @@ extension GoferFilesystem {
     {
         let mine = try own(dentry)
         let names: [[UInt8]]
-        if mine.isSynthetic {
-            names = mine.syntheticXattrs.withLock { Array($0.keys) }.sorted { $0.lexicographicallyPrecedes($1) }
+        if let synthetic = mine.synthetic {
+            names = synthetic.xattrs.withLock { Array($0.keys) }.sorted { $0.lexicographicallyPrecedes($1) }
         } else {
             names = try call(FListXattrRequest(fd: try controlFD(mine), size: 65536)).response
                 .xattrs.map(\.bytes)
@@ -279,9 +284,9 @@ extension GoferFilesystem {
         let mine = try own(dentry)
         try ExtendedAttributeRules.checkPermission(
             credentials, name: name, writing: true, file: try ownership(of: mine))
-        if mine.isSynthetic {
+        if let synthetic = mine.synthetic {
             try GoferFilesystem.checkSyntheticNamespace(name)
-            let removed = mine.syntheticXattrs.withLock { $0.removeValue(forKey: name) }
+            let removed = synthetic.xattrs.withLock { $0.removeValue(forKey: name) }
             guard removed != nil else { throw .noData }
             mine.updateSynthetic { $0.ctime = GoferFilesystem.wireNow() }
             return

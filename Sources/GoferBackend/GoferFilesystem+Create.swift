@@ -74,8 +74,8 @@ extension GoferFilesystem {
     }
 
     /// Regular files through MknodAt. The gofer makes no FIFOs, sockets or device nodes
-    /// (fsgofer answers EPERM, as ours does); gVisor then keeps a synthetic in-memory file,
-    /// which this client does not have: the EPERM is passed on.
+    /// (fsgofer answers EPERM, as ours does); for a FIFO or socket this client then keeps a
+    /// synthetic in-memory file, as gVisor does; a device node's EPERM is passed on.
     public func makeNode(_ rp: ResolvingPath, name: Name, mode: FileMode, device: UInt64)
         throws(Errno)
     {
@@ -113,8 +113,9 @@ extension GoferFilesystem {
         try adopt(response.child, in: parent, name: name, mode: owner.mode)
     }
 
-    /// A synthetic FIFO or socket named `name` in `parent` (see `GoferDentry.isSynthetic`).
-    private func makeSynthetic(in parent: GoferDentry, name: Name, owner: Ownership) throws(Errno) {
+    /// A synthetic FIFO or socket named `name` in `parent` (see `GoferDentry.isSynthetic`), or
+    /// the whiteout a rename leaves in place of a synthetic file (a character device 0:0).
+    func makeSynthetic(in parent: GoferDentry, name: Name, owner: Ownership) throws(Errno) {
         let now = GoferFilesystem.wireNow()
         let parentStat = try attributes(parent)
         if !hostIsTmpfs.load(ordering: .relaxed),
@@ -132,7 +133,7 @@ extension GoferFilesystem {
             devMajor: parentStat.devMajor, devMinor: parentStat.devMinor)
         let child = GoferDentry(
             inode: LISAFS.Inode(controlFD: .invalid, stat: stat), generation: 0, parent: parent,
-            name: name.owned(), closer: closer, synthetic: true)
+            name: name.owned(), closer: closer, synthetic: SyntheticInode(stat: stat))
         parent.syntheticChildren.withLock { $0[name.owned()] = child }
         // Linux stamps the directory's mtime and ctime for a new entry; the host did not see
         // one, so stamp the host directory (SetStat with both times "now").
@@ -173,7 +174,8 @@ extension GoferFilesystem {
     }
 
     /// `do_linkat` + `vfs_link` in tmpfs's order, then one LinkAt naming the source by its
-    /// control FDID (no path is resolved for it on the gofer).
+    /// control FDID (no path is resolved for it on the gofer); a synthetic file is linked in
+    /// memory (`linkSynthetic`).
     public func makeLink(_ rp: ResolvingPath, name: Name, existing: VirtualDentry) throws(Errno) {
         let parent = try own(rp.current)
         if try lookupChild(parent, name) != nil { throw .fileExists }
@@ -186,6 +188,10 @@ extension GoferFilesystem {
         if parent.isDeleted { throw .noSuchFileOrDirectory }
         try Permissions.check(rp.credentials, [.write, .execute], try ownership(of: parent))
         if source.isDirectory { throw .notPermitted }
+        if let inode = source.synthetic {
+            try linkSynthetic(inode, in: parent, name: name)
+            return
+        }
         let response = try call(
             LinkAtRequest(
                 dirFD: try controlFD(parent), target: try controlFD(source),
@@ -194,6 +200,28 @@ extension GoferFilesystem {
         try adopt(response.link, in: parent, name: name, mode: nil)
         source.markAliased()
         invalidate(source)
+    }
+
+    /// A new name in `parent` for a synthetic file (the host never saw it, so there is nothing
+    /// to link there): a dentry sharing its `SyntheticInode`, as `shmem_link` adds one more
+    /// name to the inode. Linux 6.18 on tmpfs: nlink goes up by one, the file's ctime and the
+    /// directory's mtime and ctime are stamped; both names are the same inode (same st_ino,
+    /// the same pipe). A file whose last name went (reached by a descriptor) is ENOENT.
+    private func linkSynthetic(_ inode: SyntheticInode, in parent: GoferDentry, name: Name)
+        throws(Errno)
+    {
+        let stat = try inode.stat.withLock { (stat) throws(Errno) -> LISAFSStatx in
+            if stat.nlink == 0 { throw .noSuchFileOrDirectory }
+            guard stat.nlink < UInt32.max else { throw .tooManyLinks }
+            stat.nlink += 1
+            stat.ctime = GoferFilesystem.wireNow()
+            return stat
+        }
+        let child = GoferDentry(
+            inode: LISAFS.Inode(controlFD: .invalid, stat: stat), generation: 0, parent: parent,
+            name: name.owned(), closer: closer, synthetic: inode)
+        parent.syntheticChildren.withLock { $0[name.owned()] = child }
+        touchDirectory(parent)
     }
 
     /// open(O_CREAT): the existing entry, or a new regular file made and opened with one
@@ -235,15 +263,50 @@ extension GoferFilesystem {
         return .created(child)
     }
 
-    /// O_TMPFILE: LISAFS has no message for an unnamed file; gVisor's gofer client answers
-    /// EOPNOTSUPP, and so does this one after the permission check (Linux's tmpfs supports
-    /// it: a known difference).
+    /// O_TMPFILE. LISAFS has no message for an unnamed file; our gofer takes an OpenCreateAt
+    /// with an empty name and O_TMPFILE in its flags (GoferServer's `openTemporaryFile`) and
+    /// makes one on the host, which LinkAt can name later unless O_EXCL was given. A gofer
+    /// that refuses it (fsgofer: EINVAL for the empty name) gets EOPNOTSUPP, as gVisor's client
+    /// answers, from then on without asking again. Linux's may_open checks come first (EACCES
+    /// without write and search permission on the directory).
     public func makeTemporaryFile(_ rp: ResolvingPath, mode: FileMode, linkable: Bool) throws(Errno)
         -> Dentry
     {
-        // Linux's may_open checks come first (EACCES without write and search permission).
         let parent = try own(rp.current)
-        try Permissions.check(rp.credentials, [.write, .execute], try ownership(of: parent))
-        throw .notSupported
+        let parentOwnership = try ownership(of: parent)
+        try Permissions.check(rp.credentials, [.write, .execute], parentOwnership)
+        guard !temporaryFilesRefused.load(ordering: .relaxed) else { throw .notSupported }
+        try rp.mount.checkWritable()
+        if parent.isDeleted { throw .noSuchFileOrDirectory }
+        let owner = Permissions.ownershipForNewInode(
+            rp.credentials, parent: parentOwnership, mode: FileMode(.regular, permissions: mode.permissions))
+        let temporaryFile: UInt32 = 0o20200000  // O_TMPFILE
+        let exclusive: UInt32 = 0o200  // O_EXCL
+        let readWrite: UInt32 = 2
+        let result: RPCResult<OpenCreateAtResponse>
+        do {
+            result = try call(
+                OpenCreateAtRequest(
+                    dirFD: try controlFD(parent), name: SizedString(bytes: []),
+                    flags: temporaryFile | readWrite | (linkable ? 0 : exclusive),
+                    mode: UInt16(truncatingIfNeeded: owner.mode.rawValue), uid: owner.uid, gid: owner.gid))
+        } catch {
+            if error == .invalidArgument {
+                temporaryFilesRefused.store(true, ordering: .relaxed)
+                throw .notSupported
+            }
+            throw error
+        }
+        let inode = result.response.child
+        let dentry = GoferDentry(
+            inode: inode, generation: generation, parent: parent,
+            name: Name(unchecked: Array("#\(inode.stat.ino)".utf8)[...]), closer: closer)
+        try dentry.markDeleted(seenThrough: nil)
+        dentry.setPendingOpen(
+            PendingOpen(
+                openFD: result.response.newOpenFD, generation: generation, accessMode: readWrite,
+                hostFD: result.fds.first?.take().map { HostFD(adopting: $0.rawValue) }))
+        parent.invalidate()
+        return dentry
     }
 }

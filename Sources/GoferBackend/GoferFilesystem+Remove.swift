@@ -20,8 +20,9 @@ extension GoferFilesystem {
         if child.isSynthetic {
             parent.syntheticChildren.withLock { $0[name] = nil }
             try? child.markDeleted(seenThrough: rp.mount)
+            // One name fewer; another name (a hard link made here) keeps the inode.
             child.updateSynthetic {
-                $0.nlink = 0
+                $0.nlink = $0.nlink > 0 ? $0.nlink - 1 : 0
                 $0.ctime = GoferFilesystem.wireNow()
             }
             touchDirectory(parent)
@@ -111,10 +112,19 @@ extension GoferFilesystem {
         }
         try source.checkNotMountPoint(seenThrough: from.mount)
         try target?.checkNotMountPoint(seenThrough: to.mount)
+        // A directory replaced by the rename must be empty (shmem_rename2's simple_empty):
+        // synthetic entries count, though the host directory does not hold them.
+        if let target, target.isDirectory, !exchange, target.hasSyntheticChildren {
+            throw .directoryNotEmpty
+        }
         if source.isSynthetic || target?.isSynthetic == true {
             try renameSynthetic(
                 source, from: oldParent, oldName, to: newParent, newName, target: target,
                 flags: flags, mount: to.mount)
+            if flags.contains(.whiteout) {
+                try leaveWhiteout(
+                    for: source, in: oldParent, oldName, parentOwnership: oldOwnership, credentials)
+            }
             return
         }
 
@@ -181,11 +191,20 @@ extension GoferFilesystem {
             }
         }
         if !source.isSynthetic {
-            // A host file onto a synthetic name: the host rename, then the synthetic one goes.
-            _ = try call(
-                RenameAtRequest(
-                    oldDir: try controlFD(oldParent), oldName: SizedString(bytes: Array(oldName.bytes)),
-                    newDir: try controlFD(newParent), newName: SizedString(bytes: Array(newName.bytes))))
+            // A host file onto a synthetic name: the host rename (leaving the host's whiteout
+            // when asked), then the synthetic one goes.
+            let oldDir = try controlFD(oldParent)
+            let newDir = try controlFD(newParent)
+            let old = SizedString(bytes: Array(oldName.bytes))
+            let new = SizedString(bytes: Array(newName.bytes))
+            if flags.contains(.whiteout) {
+                _ = try call(
+                    RenameAt2Request(
+                        oldDir: oldDir, oldName: old, newDir: newDir, newName: new,
+                        flags: RenameFlags.whiteout.rawValue))
+            } else {
+                _ = try call(RenameAtRequest(oldDir: oldDir, oldName: old, newDir: newDir, newName: new))
+            }
             cache.remove(parent: oldParent, name: oldName, ifSame: source)
             source.placement.withLock { $0 = .init(parent: newParent, name: newName.owned()) }
             _ = cache.insert(source, parent: newParent, name: newName)
@@ -201,7 +220,7 @@ extension GoferFilesystem {
             if target.isSynthetic {
                 newParent.syntheticChildren.withLock { $0[newName] = nil }
                 target.updateSynthetic {
-                    $0.nlink = 0
+                    $0.nlink = $0.nlink > 0 ? $0.nlink - 1 : 0
                     $0.ctime = GoferFilesystem.wireNow()
                 }
             } else {
@@ -264,6 +283,22 @@ extension GoferFilesystem {
         }
         oldParent.invalidate()
         newParent.invalidate()
+    }
+
+    /// RENAME_WHITEOUT after a rename with a synthetic side: a host source left the host's
+    /// whiteout (made the caller's, `ownWhiteout`); a synthetic source leaves a synthetic one,
+    /// a character device 0:0 as vfs_whiteout makes, owned as a new inode of the caller.
+    private func leaveWhiteout(
+        for source: GoferDentry, in parent: GoferDentry, _ name: Name, parentOwnership: Ownership,
+        _ credentials: Credentials
+    ) throws(Errno) {
+        guard source.isSynthetic else {
+            try ownWhiteout(in: parent, name, parentOwnership: parentOwnership, credentials)
+            return
+        }
+        let owner = Permissions.ownershipForNewInode(
+            credentials, parent: parentOwnership, mode: FileMode(.characterDevice, permissions: 0))
+        try makeSynthetic(in: parent, name: name, owner: owner)
     }
 
     /// The whiteout RENAME_WHITEOUT leaves is the caller's (vfs_whiteout creates it with the

@@ -69,7 +69,9 @@ public struct GoferOptions: Sendable, Hashable {
 /// dentries it got back one component at a time, making Linux's per-step checks (ENOTDIR,
 /// search permission on the cached attributes) as tmpfs does. A Walk that stops at a
 /// symlink brings its inode back; its target is read once with ReadLinkAt and cached,
-/// relative targets are spliced, absolute ones handed to VFSCore. A Walk that stops at a
+/// relative targets are spliced, absolute ones handed to VFSCore. A later follow (or
+/// readlink) sends one more ReadLinkAt only when the cached attributes say relatime would
+/// stamp the link's atime, so that the host stamps it as Linux does (`noteSymlinkAccess`). A Walk that stops at a
 /// missing component answers ENOENT for that component. Mount points and `..` at the mount
 /// root go back to VFSCore as in tmpfs. A batched Walk that fails with an error (the gofer
 /// tried to walk through a non-directory, say) is retried for its first name alone, so the
@@ -83,8 +85,9 @@ public struct GoferOptions: Sendable, Hashable {
 /// Synthetic files: the gofer makes regular files only (fsgofer's MknodAt answers EPERM for
 /// anything else). As gVisor does, mknod of a FIFO or socket then keeps a synthetic file in
 /// memory in its parent dentry (listed, statted, chmodded, renamed, unlinked, with in-memory
-/// xattrs; a FIFO has a real in-memory pipe). Never seen by the host or by other clients;
-/// hard links to them are EPERM. Device nodes are EPERM (as in gVisor).
+/// xattrs; a FIFO has a real in-memory pipe). Never seen by the host or by other clients.
+/// link(2) of one adds a name in memory sharing its inode (`SyntheticInode`), as tmpfs does
+/// (within one mount). Device nodes are EPERM (as in gVisor).
 ///
 /// Gofer death: a transport failure breaks the connection; every later RPC fails at once with
 /// EIO (nothing waits). `attach(socket:)` mounts a new gofer connection: the root gets the new
@@ -118,6 +121,8 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
     /// The served directory is on tmpfs (asked once, when the first synthetic file is made):
     /// directory sizes then count synthetic children as tmpfs would.
     let hostIsTmpfs = Atomic<Bool>(false)
+    /// The gofer refused an O_TMPFILE create (it is not ours): EOPNOTSUPP from then on.
+    let temporaryFilesRefused = Atomic<Bool>(false)
     private let counts = Mutex<[MessageID: Int]>([:])
 
     /// The root directory; mount it with `VirtualFilesystem.makeNamespace(root:rootDentry:)` or
@@ -459,12 +464,66 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
     }
 
     /// A symlink's target: read once with ReadLinkAt, then cached (a target never changes; a
-    /// replaced link is a new inode, which shared mode's revalidation catches).
+    /// replaced link is a new inode, which shared mode's revalidation catches). The read
+    /// reaches the host, which stamps the link's atime under its own mount's rule: when the
+    /// cached attributes say relatime would (or there are none), they are marked stale, so a
+    /// later stat shows the host's atime; the access is marked as seen by the host, so the
+    /// `noteSymlinkAccess` that follows sends nothing more.
     func symlinkTarget(_ dentry: GoferDentry) throws(Errno) -> [UInt8] {
         if let target = dentry.cachedTarget { return target }
+        let before = dentry.validStat()
+        let now = GoferFilesystem.wireNow()
         let target = try call(ReadLinkAtRequest(fd: try controlFD(dentry))).response.target.bytes
         dentry.cachedTarget = target
+        if before.map({ GoferFilesystem.relatimeStamps($0, now: now) }) ?? true {
+            dentry.invalidate()
+            if let before { dentry.noteStampRequested(atime: before.atime, at: now) }
+        }
+        dentry.markHostSawAccess()
         return target
+    }
+
+    /// A walk followed the symlink `dentry`, or readlink read it: Linux stamps its atime
+    /// (`touch_atime`: never on a noatime or read-only mount, always under strictatime, else
+    /// relatime's rule). The cached target hides the access from the host, so when the cached
+    /// attributes (one FStat when stale) say the stamp would happen, one ReadLinkAt lets the
+    /// host stamp it (under its own mount's rule, relatime for a tmpfs or ext4 host: LISAFS
+    /// has no atime-only update) and the attributes are marked stale; otherwise no RPC.
+    ///
+    /// A host that does not stamp (a noatime or read-only host mount) would leave relatime's
+    /// condition true forever, and every access would cost RPCs: when the atime a stamping
+    /// read was sent for is still there at the next access, and was more than a second old
+    /// when the read went (so not a stamp in the same clock tick, which Linux writes too),
+    /// the link is left to the host from then on (`hostKeepsAccessTime`).
+    func noteSymlinkAccess(_ dentry: GoferDentry, mountFlags: MountFlags) {
+        if dentry.takeHostSawAccess() { return }
+        if mountFlags.contains(.noAccessTime) || mountFlags.contains(.readOnly) { return }
+        if dentry.hostKeepsAccessTime { return }
+        guard let stat = try? attributes(dentry) else { return }
+        if let requested = dentry.takeStampRequested(), requested.atime == stat.atime,
+            requested.at.sec - requested.atime.sec >= 2
+        {
+            dentry.markHostKeepsAccessTime()
+            return
+        }
+        let now = GoferFilesystem.wireNow()
+        if !mountFlags.contains(.strictAccessTime) && !GoferFilesystem.relatimeStamps(stat, now: now) {
+            return
+        }
+        guard let fd = try? controlFD(dentry), (try? call(ReadLinkAtRequest(fd: fd))) != nil
+        else { return }
+        dentry.invalidate()
+        dentry.noteStampRequested(atime: stat.atime, at: now)
+    }
+
+    /// Linux's relatime rule (`relatime_need_update`): an access stamps atime when atime is
+    /// not after mtime or ctime, or is a day old.
+    static func relatimeStamps(_ stat: LISAFSStatx, now: StatxTimestamp) -> Bool {
+        func notAfter(_ a: StatxTimestamp, _ b: StatxTimestamp) -> Bool {
+            a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec)
+        }
+        return notAfter(stat.atime, stat.mtime) || notAfter(stat.atime, stat.ctime)
+            || now.sec - stat.atime.sec >= 24 * 60 * 60
     }
 
     // MARK: - Resolution
@@ -517,8 +576,25 @@ public final class GoferFilesystem: FilesystemImpl, @unchecked Sendable {
                 ahead = []
                 aheadIndex = 0
                 aheadMissing = false
+                // pick_link refuses a link past the limit before it touches its atime; a
+                // first read of the target would let the host stamp it.
+                if child.cachedTarget == nil
+                    && (rp.resolveFlags.contains(.noSymlinks)
+                        || rp.symlinksFollowed >= ResolvingPath.maxSymlinks)
+                {
+                    throw .tooManySymbolicLinkLevels
+                }
                 let target = try symlinkTarget(child)
-                if try rp.handleSymlink(target: target) { return .absoluteSymlink }
+                let absolute: Bool
+                do {
+                    absolute = try rp.handleSymlink(target: target)
+                } catch {
+                    _ = child.takeHostSawAccess()
+                    throw error
+                }
+                // The follow stamps the link's atime as Linux's does (relatime).
+                noteSymlinkAccess(child, mountFlags: rp.mount.flags)
+                if absolute { return .absoluteSymlink }
                 continue
             }
             rp.advance(to: child)

@@ -1,7 +1,8 @@
 // OpenAt, OpenCreateAt, MkdirAt, MknodAt, SymlinkAt, LinkAt: the messages that make an open
 // FD or a new file. Open flags are cut down to O_ACCMODE|O_TRUNC (pkg/lisafs's
-// allowedOpenFlags). A regular file's open host fd is donated to the client (a duplicate
-// rides on the response as SCM_RIGHTS); so are character devices' (fsgofer does both).
+// allowedOpenFlags), plus O_NOATIME for a directory (see `openAt`). A regular file's open
+// host fd is donated to the client (a duplicate rides on the response as SCM_RIGHTS); so
+// are character devices' (fsgofer does both).
 // Creation applies the client's uid/gid with fchownat on the new file and, if a later step
 // fails, removes what it made so an Error response leaves no trace.
 import CGoferSupport
@@ -11,6 +12,8 @@ import SystemPackage
 
 extension Connection {
     static let allowedOpenFlags = O_ACCMODE | O_TRUNC
+    /// O_NOATIME (Glibc does not export it without _GNU_SOURCE).
+    static let noAccessTimeFlag: Int32 = 0o1000000
 
     func openAt(_ request: OpenAtRequest) throws(Errno) -> Reply {
         let id = request.fd
@@ -23,7 +26,22 @@ extension Connection {
         if control.isSymlink { throw Errno.invalidArgument }
         // fsgofer refuses host FIFOs unless --host-fifo=open (off by default).
         if control.type == .fifo { throw Errno.notPermitted }
-        let hostFD = try Host.reopen(control.fd, procSelfFD: server.procSelfFD.raw, flags: flags)
+        let hostFD: HostFD
+        if control.isDirectory && Int32(bitPattern: request.flags) & Self.noAccessTimeFlag != 0 {
+            // A directory opened with O_NOATIME by the client is read (Getdents64) through
+            // this fd: with O_NOATIME too, the host's reads leave its atime as Linux's would
+            // (the client has checked the caller may ask for it). Beyond allowedOpenFlags,
+            // as fsgofer ignores it; without CAP_FOWNER on a file of another owner the host
+            // refuses it (EPERM) and the directory is opened as before.
+            do throws(Errno) {
+                hostFD = try Host.reopen(
+                    control.fd, procSelfFD: server.procSelfFD.raw, flags: flags | Self.noAccessTimeFlag)
+            } catch Errno.notPermitted {
+                hostFD = try Host.reopen(control.fd, procSelfFD: server.procSelfFD.raw, flags: flags)
+            }
+        } else {
+            hostFD = try Host.reopen(control.fd, procSelfFD: server.procSelfFD.raw, flags: flags)
+        }
         var donated: [HostFD] = []
         if control.type == .regular || control.type == .characterDevice {
             donated.append(try Host.dup(hostFD))
@@ -60,6 +78,11 @@ extension Connection {
 
     /// Called after the read-only check (see `Connection.mutatingMessages`).
     func openCreateAt(_ request: OpenCreateAtRequest) throws(Errno) -> Reply {
+        if options.supportsTemporaryFiles && request.name.bytes.isEmpty
+            && Int32(bitPattern: request.flags) & Self.temporaryFileFlag == Self.temporaryFileFlag
+        {
+            return try openTemporaryFile(request)
+        }
         let flags = Int32(bitPattern: request.flags) & Self.allowedOpenFlags
         let name = try validatedName(request.name.bytes)
         let dir = try createParent(request.dirFD)
@@ -82,6 +105,34 @@ extension Connection {
             undoCreate(dir, name)
             throw error
         }
+    }
+
+    /// O_TMPFILE (__O_TMPFILE | O_DIRECTORY; Glibc does not export it without _GNU_SOURCE).
+    static let temporaryFileFlag: Int32 = 0o20200000
+
+    /// This server's extension of OpenCreateAt for O_TMPFILE, which LISAFS has no message for:
+    /// an empty name with O_TMPFILE in the flags makes an unnamed regular file in the directory
+    /// (`openat(dir, ".", O_TMPFILE | access [| O_EXCL])`), owned by the request's uid/gid and
+    /// answered as any OpenCreateAt (Inode, open FDID, the donated host fd); LinkAt can name it
+    /// later unless O_EXCL was given (the host enforces that). fsgofer refuses an empty name
+    /// with EINVAL, which a client takes as "not supported", so the wire stays gVisor's.
+    private func openTemporaryFile(_ request: OpenCreateAtRequest) throws(Errno) -> Reply {
+        let requested = Int32(bitPattern: request.flags)
+        let access = requested & O_ACCMODE
+        // Linux: O_TMPFILE needs write access (EINVAL without).
+        guard access == O_WRONLY || access == O_RDWR else { throw Errno.invalidArgument }
+        let dir = try createParent(request.dirFD)
+        guard fdCount + 2 <= options.maxFDsPerConnection else { throw Errno.tooManyOpenFiles }
+        let openFD = try Host.openAt(
+            dir.fd.raw, HostName(bytes: [0x2E]), Self.temporaryFileFlag | access | (requested & O_EXCL),
+            mode: Self.permissions(request.mode))
+        let control = try Host.reopen(openFD, procSelfFD: server.procSelfFD.raw, flags: O_PATH)
+        try chown(control, uid: request.uid, gid: request.gid)
+        let stat = try Host.statx(control.raw)
+        let donated = try Host.dup(openFD)
+        let (file, child) = try inode(control, stat: stat, type: .regular)
+        let openID = try insert(.open(OpenFile(fd: openFD, control: file, flags: access)))
+        return Reply(OpenCreateAtResponse(child: child, newOpenFD: openID), fds: [donated])
     }
 
     /// Called after the read-only check (see `Connection.mutatingMessages`).

@@ -43,13 +43,18 @@ public struct GoferServerOptions: Sendable {
     /// when the options are made (before confinement, which hides /sys). 0 refuses Channel
     /// with ENOSYS: clients then keep to the socket.
     public var maxChannelsPerConnection: Int
+    /// Answer this server's O_TMPFILE extension of OpenCreateAt (an empty name with O_TMPFILE
+    /// in the flags; Connection+Open.swift). Off, an empty name is EINVAL, as in fsgofer.
+    public var supportsTemporaryFiles: Bool
 
     public init(
         readOnly: Bool = false, maxMessageSize: UInt32 = GoferServerOptions.defaultMaxMessageSize,
         maxFDsPerConnection: Int = 65536, hostUnixSockets: Bool = true, privateZeroUmask: Bool = true,
         supportsFlush: Bool = false,
-        maxChannelsPerConnection: Int = min(4, max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        maxChannelsPerConnection: Int = min(4, max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))),
+        supportsTemporaryFiles: Bool = true
     ) {
+        self.supportsTemporaryFiles = supportsTemporaryFiles
         self.maxChannelsPerConnection = maxChannelsPerConnection
         self.readOnly = readOnly
         self.maxMessageSize = maxMessageSize

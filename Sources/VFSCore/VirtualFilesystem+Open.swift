@@ -86,7 +86,11 @@ extension VirtualFilesystem {
                     // Follow it (possibly to a name that does not exist yet, which O_CREAT
                     // then creates), and resolve to the new final component's parent.
                     let target = try rp.mount.filesystem.readSymlink(dentry)
-                    if try rp.handleSymlink(target: target) { rp.restartAtRoot() }
+                    let absolute = try rp.handleSymlink(target: target)
+                    // pick_link touches the link's atime (relatime) as for any follow (Linux
+                    // 6.18: open(O_CREAT) through a final symlink moves the link's atime).
+                    rp.mount.filesystem.noteAccess(dentry, mountFlags: rp.mount.flags)
+                    if absolute { rp.restartAtRoot() }
                     try walk(&rp)
                     continue
                 }

@@ -94,6 +94,33 @@ struct GoferDifferentialTests {
         ])
     }
 
+    @Test func aLinkedSyntheticFifoIsOneInodeWithTwoNames() throws {
+        // link(2) of a synthetic FIFO adds a name in memory, as tmpfs adds one to the inode:
+        // nlink, the FIFO's ctime, the directory's times and the pipe are Linux's.
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o755), .mknod(Location("p"), mode: 0o10666), .stat("p"),
+            .stat("d"), .link(Location("p"), Location("d/q"), flags: 0), .stat("p"), .stat("d/q"),
+            .stat("d"),
+            .open(Location("p"), flags: Diff.rdonly, mode: 0, slot: 0),
+            .open(Location("d/q"), flags: Diff.wronly, mode: 0, slot: 1),
+            .write(slot: 1, data: Array("both".utf8)), .read(slot: 0, count: 8),
+            .unlink(Location("p"), flags: 0), .stat("d/q"), .stat("d"),
+            .rename(Location("d/q"), Location("r"), flags: 0), .stat("r"), .close(slot: 1),
+            .close(slot: 0),
+        ])
+    }
+
+    @Test func aDirectoryOpenedWithNoAccessTimeIsReadWithoutStampingIt() throws {
+        // O_NOATIME rides on the directory's OpenAt: the gofer's Getdents64 leave atime as
+        // Linux's getdents does; a plain descriptor's read moves it (relatime).
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o755), .create("d/f"), .close(slot: 0), .stat("d"),
+            .open("d", flags: Diff.rdonly | Diff.noAccessTime, mode: 0, slot: 1),
+            .getdents(slot: 1), .fstat(slot: 1),
+            .open("d", flags: Diff.rdonly, mode: 0, slot: 2), .getdents(slot: 2), .fstat(slot: 2),
+        ])
+    }
+
     /// Longer runs on demand: VFSKIT_GOFER_SOAK_SEEDS=first-last (skipped without it);
     /// VFSKIT_GOFER_CACHING=shared|writethrough and VFSKIT_GOFER_WALK=per-component choose
     /// the client's mode.
@@ -131,34 +158,63 @@ struct GoferDifferentialTests {
         }
     }
 
-    @Test func temporaryFilesAreADocumentedDeviationThatEndsTheComparison() throws {
-        // Linux 6.18 on tmpfs makes the unnamed file; the gofer answers EOPNOTSUPP
+    @Test func temporaryFilesAgreeWithLinux() throws {
+        // O_TMPFILE through our gofer's OpenCreateAt extension: an unnamed file, written and
+        // read, named later with linkat(AT_EMPTY_PATH); with O_EXCL it can never be named.
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o755),
+            .open("d", flags: Diff.temporaryFile | O_RDWR | O_NONBLOCK, mode: 0o640, slot: 0),
+            .write(slot: 0, data: Array("unnamed".utf8)), .fstat(slot: 0),
+            .link(Location("", base: 0), Location("d/named"), flags: Diff.emptyPath),
+            .stat("d/named"), .fstat(slot: 0), .pread(slot: 0, count: 16, offset: 0),
+            .open("d", flags: Diff.temporaryFile | O_RDWR | O_EXCL | O_NONBLOCK, mode: 0o600, slot: 2),
+            .link(Location("", base: 2), Location("d/never"), flags: Diff.emptyPath),
+            .open("d", flags: Diff.temporaryFile | O_RDONLY | O_NONBLOCK, mode: 0o600, slot: 3),
+        ])
+    }
+
+    @Test func temporaryFilesAsAUserFollowTheDirectorysPermissions() throws {
+        try GoferRoot.agree(
+            Diff.asUser(
+                [.mkdir("open", mode: 0o777), .mkdir("shut", mode: 0o555)],
+                then: [
+                    .open("open", flags: Diff.temporaryFile | O_WRONLY | O_NONBLOCK, mode: 0o600, slot: 0),
+                    .fstat(slot: 0),
+                    .open("shut", flags: Diff.temporaryFile | O_WRONLY | O_NONBLOCK, mode: 0o600, slot: 1),
+                ]))
+    }
+
+    @Test func deviceNodesAreADocumentedDeviationThatEndsTheComparison() throws {
+        // Linux 6.18 on tmpfs makes the node as root; the gofer answers EPERM
         // (`KnownDeviation.gofer`), and the run stops comparing there.
         let report = try Differential.run(
             [
-                .mkdir("d", mode: 0o755),
-                .open("d", flags: Diff.temporaryFile | O_RDWR | O_NONBLOCK, mode: 0o600, slot: 0),
-                .write(slot: 0, data: [1]),
+                .mkdir("d", mode: 0o755), .mknodDevice("d/c", mode: S_IFCHR | 0o640, device: 1 << 8 | 3),
+                .stat("d/c"),
             ], vfsRoot: VFSRoot.gofer())
         #expect(report.isClean, "\(report.render())")
-        #expect(report.documentedDeviations.map(\.name) == ["O_TMPFILE"])
+        #expect(report.documentedDeviations.map(\.name) == ["device node"])
         #expect(report.comparisonEnded == 1)
     }
 
     @Test func aDeviationIsOnlyExcusedWithItsDocumentedValue() throws {
-        let open = DifferentialHarness.Operation.open(
-            Location("d"), flags: Diff.temporaryFile | O_RDWR, mode: 0o600, slot: 0)
+        let make = DifferentialHarness.Operation.mknodDevice(Location("d"), mode: S_IFCHR | 0o600, device: 259)
         func divergence(_ vfs: String) -> Divergence {
-            Divergence(step: 0, operation: open, field: "result", kernel: "fd 3", vfs: vfs)
+            Divergence(step: 0, operation: make, field: "result", kernel: "0", vfs: vfs)
         }
         let table = KnownDeviation.gofer
-        #expect(table.contains { $0.documents(divergence("-1 EOPNOTSUPP"), after: []) })
+        #expect(table.contains { $0.documents(divergence("-1 EPERM"), after: []) })
         #expect(!table.contains { $0.documents(divergence("-1 EACCES"), after: []) })
-        // Not an O_TMPFILE open: nothing documents it.
+        // Not a device node: nothing documents it.
         let plain = Divergence(
-            step: 0, operation: .open(Location("d"), flags: O_RDWR, mode: 0, slot: 0),
-            field: "result", kernel: "fd 3", vfs: "-1 EOPNOTSUPP")
+            step: 0, operation: .mknod(Location("d"), mode: S_IFIFO | 0o600),
+            field: "result", kernel: "0", vfs: "-1 EPERM")
         #expect(!table.contains { $0.documents(plain, after: []) })
+        // O_TMPFILE is no longer a deviation of our gofer.
+        let temporary = Divergence(
+            step: 0, operation: .open(Location("d"), flags: Diff.temporaryFile | O_RDWR, mode: 0o600, slot: 0),
+            field: "result", kernel: "fd 3", vfs: "-1 EOPNOTSUPP")
+        #expect(!table.contains { $0.documents(temporary, after: []) })
     }
 
     /// A bounded random run: a few seeds as root and as a user, each against a fresh gofer

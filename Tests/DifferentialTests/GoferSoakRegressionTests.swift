@@ -2,7 +2,7 @@ import DifferentialHarness
 import Glibc
 import Testing
 
-/// Minimal sequences from gofer-root soaks (`VFSKIT_DIFF_ROOT=gofer`, seeds 900001–900300)
+/// Minimal sequences from gofer-root soaks (`VFSKIT_DIFF_ROOT=gofer`, seeds 900001–900600)
 /// that diverged, each run on a gofer mount against Linux. The seed is in each test's name.
 @Suite(.enabled(if: Diff.available, "needs root and /dev/shm"))
 struct GoferSoakRegressionTests {
@@ -55,6 +55,33 @@ struct GoferSoakRegressionTests {
         try GoferRoot.agree([
             .open(Location("a"), flags: O_WRONLY | O_CREAT | O_NONBLOCK, mode: 0o70, slot: 4),
             .become(Diff.other), .rename(Location("a"), Location("c"), flags: 4),
+        ])
+    }
+
+    /// Seed 900442: a directory replaced by a rename must be empty, synthetic entries included
+    /// (the host directory is empty; Linux says ENOTEMPTY).
+    @Test func seed900442ADirectoryHoldingASyntheticFifoIsNotEmpty() throws {
+        try GoferRoot.agree([
+            .mkdir("c/", mode: 0o755), .mkdir("d", mode: 0o755), .mknod(Location("d/c"), mode: S_IFIFO | 0o644),
+            .rename(Location("c"), Location("d/"), flags: 0),
+        ])
+    }
+
+    /// Seed 900525: RENAME_WHITEOUT of a synthetic socket leaves a whiteout in its place.
+    @Test func seed900525ASyntheticSourceLeavesAWhiteout() throws {
+        try GoferRoot.agree([
+            .mknod(Location("../b"), mode: S_IFSOCK | 0o755), .rename(Location("b"), Location("./c"), flags: 4),
+            .rename(Location("b/"), Location("d"), flags: 1), .stat(Location("b"), flags: 0x100),
+        ])
+    }
+
+    /// Seed 900584: a host file renamed with RENAME_WHITEOUT over a synthetic FIFO leaves the
+    /// host's whiteout.
+    @Test func seed900584AHostSourceOntoASyntheticTargetLeavesAWhiteout() throws {
+        try GoferRoot.agree([
+            .open(Location("/c"), flags: O_RDWR | O_CREAT | O_NONBLOCK, mode: 0o755, slot: 3),
+            .mknod(Location("d"), mode: S_IFIFO | 0o777), .rename(Location("c"), Location("d"), flags: 4),
+            .stat(Location("c/a"), flags: 0x100), .stat(Location("c"), flags: 0x100),
         ])
     }
 }

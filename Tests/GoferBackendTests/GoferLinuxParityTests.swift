@@ -106,6 +106,24 @@ import VFSCore
         #expect(try fixture.context.stat("/p").accessTime == before.accessTime)
     }
 
+    @Test func aDirectoryOpenedWithNoAccessTimeIsReadWithoutStampingIt() throws {
+        // Linux 6.18 on tmpfs: getdents through an O_NOATIME descriptor leaves the directory's
+        // atime (even when relatime would move it); through a plain one it moves.
+        let fixture = try GoferFixture()
+        try fixture.context.makeDirectory("/d", mode: 0o755)
+        try fixture.context.writeFile("/d/f", contents: [])
+        let before = try fixture.context.stat("/d")
+        usleep(20_000)
+        let quiet = try fixture.context.open(
+            "/d", flags: OpenOptions.readOnly | OpenOptions.directory | OpenOptions.noAccessTime)
+        #expect(try Self.listing(quiet).map(\.name).sorted() == [".", "..", "f"])
+        #expect(try fixture.context.stat("/d").accessTime == before.accessTime)
+        let plain = try fixture.context.open(
+            "/d", flags: OpenOptions.readOnly | OpenOptions.directory)
+        #expect(try Self.listing(plain).map(\.name).sorted() == [".", "..", "f"])
+        #expect(try fixture.context.stat("/d").accessTime > before.accessTime)
+    }
+
     @Test func renameExchangeSwapsASyntheticFifoWithAHostDirectory() throws {
         // Linux 6.18: RENAME_EXCHANGE of a directory and a FIFO swaps the two names.
         let fixture = try GoferFixture()

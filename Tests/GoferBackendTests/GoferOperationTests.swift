@@ -196,11 +196,12 @@ import VFSCore
         #expect(try fixture.context.stat("/f").size == 100)
     }
 
-    @Test func temporaryFilesAreNotSupported() throws {
+    @Test func temporaryFilesAreMadeUnnamed() throws {
+        // (More in TemporaryFileTests, and against Linux in GoferDifferentialTests.)
         let fixture = try GoferFixture()
-        #expect(throws: Errno.notSupported) {
-            try fixture.context.open("/", flags: OpenOptions.temporaryFile | OpenOptions.readWrite, mode: 0o600)
-        }
+        let file = try fixture.context.open("/", flags: OpenOptions.temporaryFile | OpenOptions.readWrite, mode: 0o600)
+        #expect(try file.stat().nlink == 0)
+        #expect(try fixture.context.listDirectory("/").filter { $0 != "." && $0 != ".." } == [])
     }
 
     @Test func aFifoIsSyntheticAndNeverReachesTheHost() throws {
