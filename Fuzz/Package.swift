@@ -12,13 +12,19 @@ let package = Package(
         .package(name: "VFSKit", path: "..")
     ],
     targets: [
+        // What the fuzzers share: libFuzzer's driver, the gofer fuzzers' served scratch tree.
+        .target(
+            name: "FuzzSupport",
+            dependencies: [.product(name: "GoferServer", package: "VFSKit")]
+        ),
         .executableTarget(
             name: "LISAFSFuzz",
-            dependencies: [.product(name: "LISAFS", package: "VFSKit")]
+            dependencies: ["FuzzSupport", .product(name: "LISAFS", package: "VFSKit")]
         ),
         .executableTarget(
             name: "GoferServerFuzz",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "LISAFS", package: "VFSKit"),
                 .product(name: "GoferServer", package: "VFSKit"),
             ]
@@ -26,6 +32,7 @@ let package = Package(
         .executableTarget(
             name: "GoferChannelFuzz",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "LISAFS", package: "VFSKit"),
                 .product(name: "GoferServer", package: "VFSKit"),
             ]

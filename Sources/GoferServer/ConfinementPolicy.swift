@@ -59,6 +59,9 @@ public enum ConfinementPolicy {
         AllowedSyscall(name: "accept4", reason: "--socket: accepting clients; Accept"),
         AllowedSyscall(name: "memfd_create", reason: "Channel: the connection's shared-memory file for packet windows"),
         AllowedSyscall(name: "socketpair", reason: "Channel: the FD-passing socket pair beside each channel"),
+        AllowedSyscall(
+            name: "clock_nanosleep",
+            reason: "a closing connection waits for its channel threads to end (Connection.finish, usleep)"),
         // Files.
         AllowedSyscall(name: "openat", reason: "Walk/WalkStat steps (O_PATH|O_NOFOLLOW); reopening through /proc/self/fd"),
         AllowedSyscall(name: "close", reason: "dropping host fds"),

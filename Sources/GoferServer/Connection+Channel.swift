@@ -51,20 +51,23 @@ extension Connection {
     /// Serves `channel` on a new detached thread (it shares this thread's file-system
     /// attributes, so the private zero umask carries over). False if no thread could be made.
     private func startServing(_ channel: Channel) -> Bool {
-        let job = Unmanaged.passRetained(ChannelJob(connection: self, channel: channel))
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            let job = Unmanaged<ChannelJob>.fromOpaque(argument).takeRetainedValue()
-            job.connection.serve(job.channel)
-            return nil
-        }, job.toOpaque())
-        guard created == 0 else {
-            job.release()
-            return false
+        channelThreads.add(1, ordering: .acquiringAndReleasing)
+        let started = startDetachedThread { [self] in
+            serve(channel)
+            channelThreads.subtract(1, ordering: .acquiringAndReleasing)
         }
-        pthread_detach(thread)
-        return true
+        if !started { channelThreads.subtract(1, ordering: .acquiringAndReleasing) }
+        return started
+    }
+
+    /// Waits until every channel thread has left its loop (a shut-down channel's thread wakes at
+    /// once; the bound only guards against a thread stuck in a host call).
+    func waitForChannelThreads() {
+        var waitedMicroseconds = 0
+        while channelThreads.load(ordering: .acquiring) > 0 && waitedMicroseconds < 5_000_000 {
+            usleep(200)
+            waitedMicroseconds += 200
+        }
     }
 
     /// The channel's request loop; the donated host fds of each answer are kept open until the
@@ -91,20 +94,12 @@ extension Connection {
     }
 
     /// Ends every channel (the connection's socket closed): their threads wake and return.
+    /// Called by `finish`.
     func shutDownChannels() {
         let open = channels.withLock { set -> [Channel] in
             set.closed = true
             return set.open
         }
         for channel in open { channel.shutdown() }
-    }
-}
-
-private final class ChannelJob: @unchecked Sendable {
-    let connection: Connection
-    let channel: Channel
-    init(connection: Connection, channel: Channel) {
-        self.connection = connection
-        self.channel = channel
     }
 }

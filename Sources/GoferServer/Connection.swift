@@ -80,6 +80,8 @@ final class Connection: @unchecked Sendable {
     private let isMounted = Atomic<Bool>(false)
     /// The connection's channels and their shared-memory file (Connection+Channel.swift).
     let channels = Mutex(ChannelSet())
+    /// Channel threads still running (Connection+Channel.swift).
+    let channelThreads = Atomic<Int>(0)
 
     init(server: GoferServer, communicator: Communicator) {
         self.server = server
@@ -141,6 +143,18 @@ final class Connection: @unchecked Sendable {
 
     var fdCount: Int { table.withLock { $0.entries.count } }
 
+    /// After `run`: ends the channels, waits (boundedly) for their threads, and drops every
+    /// FDID, closing the host fds no open file still needs.
+    func finish() {
+        shutDownChannels()
+        waitForChannelThreads()
+        let dropped = table.withLock { table -> [FDID: TableEntry] in
+            defer { table.entries = [:] }
+            return table.entries
+        }
+        withExtendedLifetime(dropped) {}
+    }
+
     // MARK: Frame loop
 
     /// Reads frames until EOF, a transport error or an oversized frame; answers each. The
@@ -149,7 +163,6 @@ final class Connection: @unchecked Sendable {
     /// drops the connection then, and so does this loop. Requests carry no FDs: the receive
     /// offers no control buffer, so the kernel discards any a client attaches.
     func run() {
-        defer { shutDownChannels() }
         while true {
             let frame: ReceivedFrame
             do throws(Errno) {

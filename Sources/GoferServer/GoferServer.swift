@@ -93,39 +93,31 @@ public final class GoferServer: Sendable {
     }
 
     /// Serves one connected stream socket until the peer closes it or sends a frame the
-    /// protocol cannot carry; then closes `socket` and every FD the connection held. Frames
-    /// go through LISAFS's `Communicator` (header first, `maxMessageSize` enforced, donated
-    /// fds as SCM_RIGHTS on the response).
+    /// protocol cannot carry; then ends the connection's channels, closes every FD the
+    /// connection held and, last, `socket`: a client that sees the socket close knows the
+    /// connection's resources are gone. Frames go through LISAFS's `Communicator` (header
+    /// first, `maxMessageSize` enforced, donated fds as SCM_RIGHTS on the response).
     public func serve(socket: Int32) {
         let communicator = Communicator(
             socket: FileDescriptor(rawValue: socket), maxMessageSize: options.maxMessageSize,
             takingOwnership: true)
         let connection = Connection(server: self, communicator: communicator)
         connection.run()
+        connection.finish()
         communicator.close()
     }
 
     /// Serves `socket` on a new thread (detached); returns at once.
     public func serveInBackground(socket: Int32) {
-        let box = Unmanaged.passRetained(ServeJob(server: self, socket: socket))
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            let job = Unmanaged<ServeJob>.fromOpaque(argument).takeRetainedValue()
-            if job.server.options.privateZeroUmask && gofer_private_fs_with_zero_umask() != 0 {
+        let started = startDetachedThread { [self] in
+            if options.privateZeroUmask && gofer_private_fs_with_zero_umask() != 0 {
                 // Without a private umask, modes would be masked: refuse to serve.
-                Glibc.close(job.socket)
-                return nil
+                Glibc.close(socket)
+                return
             }
-            job.server.serve(socket: job.socket)
-            return nil
-        }, box.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
-            Glibc.close(socket)
+            serve(socket: socket)
         }
+        if !started { Glibc.close(socket) }
     }
 
     /// Accepts connections on a listening socket forever, each served on its own thread.
@@ -154,11 +146,25 @@ public final class GoferServer: Sendable {
     }
 }
 
-private final class ServeJob: @unchecked Sendable {
-    let server: GoferServer
-    let socket: Int32
-    init(server: GoferServer, socket: Int32) {
-        self.server = server
-        self.socket = socket
+/// Runs `body` on a new detached thread (a connection, a channel); false if no thread could be
+/// made. A thread made by another one shares its file-system attributes (umask, cwd).
+func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    let box = Unmanaged.passRetained(ThreadBody(body))
+    var thread = pthread_t()
+    let created = pthread_create(&thread, nil, { argument in
+        guard let argument else { return nil }
+        Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
+        return nil
+    }, box.toOpaque())
+    guard created == 0 else {
+        box.release()
+        return false
     }
+    pthread_detach(thread)
+    return true
+}
+
+private final class ThreadBody: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

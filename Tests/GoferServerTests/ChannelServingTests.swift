@@ -145,16 +145,23 @@ import Testing
         #expect(channel.endpoint.isShutDown)
     }
 
-    @Test func theConfinedGoferServesRPCsOnChannels() throws {
-        let tree = try ScratchTree()
-        try tree.write("file", "contents")
+    /// A confined `vfs gofer` serving `tree` on a socketpair, and a client of it.
+    static func confinedGofer(
+        serving tree: ScratchTree
+    ) throws -> (client: RPCClient, child: (pid: pid_t, stdout: Int32)) {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw Errno(rawValue: errno)
         }
         let child = try ConfinementTests.spawn(["gofer", "--root", tree.path, "--fd", "3"], socket: pair[1])
         Glibc.close(pair[1])
-        let client = RPCClient(socket: FileDescriptor(rawValue: pair[0]))
+        return (RPCClient(socket: FileDescriptor(rawValue: pair[0])), child)
+    }
+
+    @Test func theConfinedGoferServesRPCsOnChannels() throws {
+        let tree = try ScratchTree()
+        try tree.write("file", "contents")
+        let (client, child) = try Self.confinedGofer(serving: tree)
         let root = try client.mount().root.controlFD
         let opened = client.openChannels(2)
         #expect(opened.sent == 2 && opened.opened == 2)
@@ -177,13 +184,7 @@ import Testing
     @Test func aKilledGoferMakesTheNextChannelRPCFailWithEIO() throws {
         let tree = try ScratchTree()
         try tree.write("file", "contents")
-        var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw Errno(rawValue: errno)
-        }
-        let child = try ConfinementTests.spawn(["gofer", "--root", tree.path, "--fd", "3"], socket: pair[1])
-        Glibc.close(pair[1])
-        let client = RPCClient(socket: FileDescriptor(rawValue: pair[0]))
+        let (client, child) = try Self.confinedGofer(serving: tree)
         let root = try client.mount().root.controlFD
         #expect(client.openChannels(2).opened == 2)
         _ = try client.call(WalkRequest(dirFD: root, path: [SizedString("file")]))

@@ -1,6 +1,7 @@
 // CLinuxSupport (LISAFS's C shims: shared-word atomics, futex) is not a product of VFSKit; it is
 // visible here as a dependency of the LISAFS product, for the hand-made hand-overs below.
 import CLinuxSupport
+import FuzzSupport
 import GoferServer
 import LISAFS
 import Synchronization
@@ -48,10 +49,8 @@ import SystemPackage
 //
 // `GoferChannelFuzz --write-seeds DIR` writes the seed inputs (see `writeSeeds`).
 
-let fuzzRoot = "/dev/shm/vfskit-gofer-channel-fuzz-\(getpid())"
-let runsBetweenResets = 512
-nonisolated(unsafe) var runsSinceReset = runsBetweenResets
-nonisolated(unsafe) var server: GoferServer?
+/// FuzzSupport's served tree; after every rebuild the descriptor count is checked.
+let servedTree = ServedTree(name: "gofer-channel-fuzz", channels: true, afterRebuild: checkDescriptors)
 nonisolated(unsafe) var baselineDescriptors: Int?
 
 /// How long the server may take to answer one datagram.
@@ -65,7 +64,7 @@ let descriptorSlack = 64
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func goferChannelFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    guard let data, size > 0, let server = currentServer() else { return 0 }
+    guard let data, size > 0, let server = servedTree.current() else { return 0 }
     _ = play(UnsafeRawBufferPointer(start: data, count: size), on: server)
     return 0
 }
@@ -306,8 +305,8 @@ final class ChannelSession {
 /// * `bogus-state`: Walk, then state 1 stored by hand (the server serves the window again),
 ///   then FStat(root).
 func writeSeeds(into directory: String) -> Bool {
-    guard let server = currentServer() else {
-        print("cannot build the tree under \(fuzzRoot) or serve it")
+    guard let server = servedTree.current() else {
+        print("cannot build the tree under \(servedTree.root) or serve it")
         return false
     }
     // Learn the FDIDs on a session shaped like the fuzzer's (Mount, Channel, then datagrams).
@@ -404,17 +403,9 @@ func monotonicNanoseconds() -> Int64 {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// The server over a freshly rebuilt tree every `runsBetweenResets` inputs; checks the
-/// process's descriptor count against the first rebuild's.
-func currentServer() -> GoferServer? {
-    runsSinceReset += 1
-    if runsSinceReset < runsBetweenResets, let server { return server }
-    runsSinceReset = 0
-    server = nil
-    removeTree(fuzzRoot)
-    guard buildTree() else { return nil }
-    server = try? GoferServer(
-        rootPath: fuzzRoot, options: GoferServerOptions(hostUnixSockets: false))
+/// The process's descriptor count against the first rebuild's (fd leaks are invisible to
+/// LeakSanitizer).
+func checkDescriptors() {
     let descriptors = openDescriptorCount()
     if let baseline = baselineDescriptors {
         guard descriptors <= baseline + descriptorSlack else {
@@ -425,7 +416,6 @@ func currentServer() -> GoferServer? {
     } else {
         baselineDescriptors = descriptors
     }
-    return server
 }
 
 /// The number of entries in /proc/self/fd.
@@ -435,54 +425,4 @@ func openDescriptorCount() -> Int {
     var count = 0
     while readdir(directory) != nil { count += 1 }
     return count
-}
-
-/// The tree the golden conversation ran on (as GoferServerFuzz and GoldenReplayTests build it).
-func buildTree() -> Bool {
-    guard mkdir(fuzzRoot, 0o755) == 0, mkdir(fuzzRoot + "/sub", 0o755) == 0,
-        mkdir(fuzzRoot + "/full", 0o755) == 0
-    else { return false }
-    let files = [
-        ("hello.txt", "hello, lisafs\n"), ("sub/inner.txt", "inner\n"), ("full/keep", "k"),
-    ]
-    for (name, contents) in files {
-        let fd = open(fuzzRoot + "/" + name, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        _ = contents.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-    return symlink("hello.txt", fuzzRoot + "/lnk") == 0
-}
-
-/// rm -rf without following symlinks: directories are opened O_NOFOLLOW and emptied through
-/// their fd, so a symlink an input planted is removed, never followed.
-func removeTree(_ path: String) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    if fd < 0 {
-        _ = unlink(path)
-        return
-    }
-    emptyDirectory(fd)
-    close(fd)
-    _ = rmdir(path)
-}
-
-func emptyDirectory(_ fd: Int32) {
-    // The fuzzed client may have removed search or write permission: take them back (we are root
-    // or the owner) so the tree can always be cleared.
-    _ = fchmod(fd, 0o700)
-    guard let directory = fdopendir(dup(fd)) else { return }
-    defer { closedir(directory) }
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
-        if unlinkat(fd, name, 0) == 0 { continue }
-        let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard child >= 0 else { continue }
-        emptyDirectory(child)
-        close(child)
-        _ = unlinkat(fd, name, AT_REMOVEDIR)
-    }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import GoferServer
 import LISAFS
 import SystemPackage
@@ -18,24 +19,23 @@ import SystemPackage
 // or close the connection, and must never trap, leak (LeakSanitizer runs at exit) or hang
 // (libFuzzer's -timeout).
 //
-// The served directory is a small scratch tree under /dev/shm, rebuilt every
-// `runsBetweenResets` inputs so that whatever earlier inputs created cannot grow without bound.
+// The served directory is FuzzSupport's `ServedTree`: a small scratch tree under /dev/shm,
+// rebuilt with a fresh server every 512 inputs so that whatever earlier inputs created cannot
+// grow without bound.
 // The seeds are the request half of the golden conversation recorded between gVisor's client
 // and fsgofer (run-gofer-server-fuzz extracts them), so mutations start from a session that
 // mounts, walks, opens, reads and writes for real.
 //
 // Host unix sockets are off (`hostUnixSockets: false`): a fuzzed BindAt would otherwise leave
 // listening sockets behind that no later run cleans up; those handlers are covered by
-// GoferServerTests instead.
+// GoferServerTests instead. Channels are refused (ENOSYS): each would cost a memory window and
+// a thread per input; `run-gofer-channel-fuzz` fuzzes that path.
 
-let fuzzRoot = "/dev/shm/vfskit-gofer-fuzz-\(getpid())"
-let runsBetweenResets = 512
-nonisolated(unsafe) var runsSinceReset = runsBetweenResets
-nonisolated(unsafe) var server: GoferServer?
+let servedTree = ServedTree(name: "gofer-fuzz", channels: false)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func goferServerFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    guard let data, size > 0, let server = currentServer() else { return 0 }
+    guard let data, size > 0, let server = servedTree.current() else { return 0 }
     var pair: [Int32] = [-1, -1]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
         return 0
@@ -88,66 +88,5 @@ func closeDonatedDescriptors(_ message: msghdr) {
     let count = (header.cmsg_len - headerSize) / MemoryLayout<Int32>.size
     for index in 0..<count {
         Glibc.close(control.load(fromByteOffset: headerSize + index * 4, as: Int32.self))
-    }
-}
-
-/// The server over a freshly rebuilt tree every `runsBetweenResets` inputs.
-func currentServer() -> GoferServer? {
-    runsSinceReset += 1
-    if runsSinceReset < runsBetweenResets, let server { return server }
-    runsSinceReset = 0
-    server = nil
-    removeTree(fuzzRoot)
-    guard buildTree() else { return nil }
-    server = try? GoferServer(
-        rootPath: fuzzRoot, options: GoferServerOptions(hostUnixSockets: false))
-    return server
-}
-
-/// The tree the golden conversation ran on (GoldenReplayTests builds the same one).
-func buildTree() -> Bool {
-    guard mkdir(fuzzRoot, 0o755) == 0, mkdir(fuzzRoot + "/sub", 0o755) == 0,
-        mkdir(fuzzRoot + "/full", 0o755) == 0
-    else { return false }
-    let files = [("hello.txt", "hello, lisafs\n"), ("sub/inner.txt", "inner\n"), ("full/keep", "k")]
-    for (name, contents) in files {
-        let fd = open(fuzzRoot + "/" + name, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        _ = contents.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-    return symlink("hello.txt", fuzzRoot + "/lnk") == 0
-}
-
-/// rm -rf without following symlinks: directories are opened O_NOFOLLOW and emptied through
-/// their fd, so a symlink an input planted is removed, never followed.
-func removeTree(_ path: String) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    if fd < 0 {
-        _ = unlink(path)
-        return
-    }
-    emptyDirectory(fd)
-    close(fd)
-    _ = rmdir(path)
-}
-
-func emptyDirectory(_ fd: Int32) {
-    // The fuzzed client may have removed search or write permission: take them back (we are root
-    // or the owner) so the tree can always be cleared.
-    _ = fchmod(fd, 0o700)
-    guard let directory = fdopendir(dup(fd)) else { return }
-    defer { closedir(directory) }
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
-        if unlinkat(fd, name, 0) == 0 { continue }
-        let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard child >= 0 else { continue }
-        emptyDirectory(child)
-        close(child)
-        _ = unlinkat(fd, name, AT_REMOVEDIR)
     }
 }
