@@ -14,6 +14,14 @@ import VFSCore
 /// relatime rule) only when its cached attributes say the stamp would happen.
 /// Kernel facts checked with python3 on /dev/shm (Linux 6.18 tmpfs).
 @Suite struct SymlinkAccessTimeTests {
+    /// /f (one byte) and /l → f on a fresh gofer mount.
+    static func fileAndLink() throws -> (GoferFixture, FSContext) {
+        let fixture = try GoferFixture()
+        try fixture.context.writeFile("/f", contents: [1])
+        try fixture.context.makeSymlink(target: "f", at: "/l")
+        return (fixture, fixture.context)
+    }
+
     private func hostAccessTime(_ fixture: GoferFixture, _ relative: String) -> Timespec {
         var st = stat()
         _ = lstat(fixture.scratch.host(relative), &st)
@@ -22,10 +30,7 @@ import VFSCore
 
     @Test func followingAFreshSymlinkStampsItsAtime() throws {
         // Linux 6.18 on tmpfs: a new link has atime == mtime, so the first follow moves atime.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.writeFile("/f", contents: [1])
-        try context.makeSymlink(target: "f", at: "/l")
+        let (fixture, context) = try Self.fileAndLink()
         let before = try context.stat("/l", followSymlink: false)
         usleep(20_000)
         fixture.filesystem.resetRPCCounts()
@@ -39,10 +44,7 @@ import VFSCore
 
     @Test func aFollowRelatimeWouldNotStampSendsNothing() throws {
         // Linux 6.18 on tmpfs: once atime is after mtime and ctime, a second follow leaves it.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.writeFile("/f", contents: [1])
-        try context.makeSymlink(target: "f", at: "/l")
+        let (fixture, context) = try Self.fileAndLink()
         usleep(20_000)
         _ = try context.stat("/l")
         let stamped = try context.stat("/l", followSymlink: false)
@@ -57,10 +59,7 @@ import VFSCore
     @Test func aFollowAfterTheLinkChangedStampsAgain() throws {
         // Linux 6.18 on tmpfs: a chown of the link moves ctime past atime; the next follow
         // stamps atime again.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.writeFile("/f", contents: [1])
-        try context.makeSymlink(target: "f", at: "/l")
+        let (fixture, context) = try Self.fileAndLink()
         usleep(20_000)
         _ = try context.stat("/l")
         usleep(20_000)

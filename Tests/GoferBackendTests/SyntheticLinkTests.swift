@@ -12,6 +12,14 @@ import VFSCore
 /// `GoferFilesystem`'s "Synthetic files"): as on Linux's tmpfs, the new name is the same inode.
 /// Kernel facts were checked with python3 on /dev/shm (Linux 6.18 tmpfs).
 @Suite struct SyntheticLinkTests {
+    /// A synthetic FIFO made as /p (with `mode`) and linked as /q on a fresh gofer mount.
+    static func fifoWithTwoNames(mode: UInt32) throws -> (GoferFixture, FSContext) {
+        let fixture = try GoferFixture()
+        try fixture.context.makeNode("/p", mode: UInt32(S_IFIFO) | mode)
+        try fixture.context.makeLink(existing: "/p", new: "/q")
+        return (fixture, fixture.context)
+    }
+
     private func write(_ file: FileDescription, _ text: String, _ context: FSContext) throws -> Int {
         try Array(text.utf8).withUnsafeBytes { (bytes) throws(Errno) -> Int in
             try file.write(from: bytes, credentials: context.credentials)
@@ -28,10 +36,7 @@ import VFSCore
 
     @Test func linkOfASyntheticFifoNamesTheSameInode() throws {
         // Linux 6.18 on tmpfs: both names show nlink 2 and the same st_ino.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o644)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o644)
         let p = try context.stat("/p")
         let q = try context.stat("/q")
         #expect(p.nlink == 2)
@@ -78,10 +83,8 @@ import VFSCore
     }
 
     @Test func bytesWrittenThroughOneNameAreReadThroughTheOther() throws {
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o666)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o666)
+        defer { withExtendedLifetime(fixture) {} }  // it owns the gofer
         let reader = try context.open("/p", flags: OpenOptions.readOnly | OpenOptions.nonBlocking)
         let writer = try context.open("/q", flags: OpenOptions.writeOnly | OpenOptions.nonBlocking)
         #expect(try write(writer, "through", context) == 7)
@@ -90,10 +93,8 @@ import VFSCore
 
     @Test func unlinkingOneNameLeavesTheOther() throws {
         // Linux 6.18 on tmpfs: the other name stays, with nlink 1 and a new ctime.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o666)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o666)
+        defer { withExtendedLifetime(fixture) {} }  // it owns the gofer
         let before = try context.stat("/q")
         usleep(20_000)
         try context.unlink("/p")
@@ -107,10 +108,8 @@ import VFSCore
     }
 
     @Test func aFifoOpenThroughAnUnlinkedNameStillReachesTheOther() throws {
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o666)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o666)
+        defer { withExtendedLifetime(fixture) {} }  // it owns the gofer
         let reader = try context.open("/p", flags: OpenOptions.readOnly | OpenOptions.nonBlocking)
         try context.unlink("/p")
         let writer = try context.open("/q", flags: OpenOptions.writeOnly | OpenOptions.nonBlocking)
@@ -120,10 +119,7 @@ import VFSCore
 
     @Test func changesThroughOneNameShowThroughTheOther() throws {
         // Linux 6.18 on tmpfs: chmod and setxattr of one link are seen through the other.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o644)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o644)
         try context.changeMode("/q", 0o600)
         #expect(try context.stat("/p").mode.permissions == 0o600)
         let q = try fixture.vfs.getDentry(context.credentials, context.operation("/q"))
@@ -151,10 +147,8 @@ import VFSCore
     @Test func renameOverOneNameDropsOneLink() throws {
         // Linux 6.18 on tmpfs: a regular file renamed over q leaves p with nlink 1 and a new
         // ctime; q is the regular file.
-        let fixture = try GoferFixture()
-        let context = fixture.context
-        try context.makeNode("/p", mode: UInt32(S_IFIFO) | 0o644)
-        try context.makeLink(existing: "/p", new: "/q")
+        let (fixture, context) = try Self.fifoWithTwoNames(mode: 0o644)
+        defer { withExtendedLifetime(fixture) {} }  // it owns the gofer
         try context.writeFile("/f", contents: [1])
         let before = try context.stat("/p")
         usleep(20_000)
