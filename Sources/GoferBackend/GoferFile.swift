@@ -270,8 +270,10 @@ final class GoferDirectoryFile: GoferOpenFile, FileDescriptionImpl, @unchecked S
         }
         let end = GoferDirectoryFile.endPosition
         if position != state.position || position < 2 {
-            // At the end there is nothing more (offset_readdir).
-            if position >= end { return position }
+            // At the end marker there is nothing more (offset_readdir). A position beyond it
+            // (lseek past the end) is looked up like any other (offset_dir_lookup: the entry
+            // with the largest offset below it; Linux 6.18 on tmpfs lists again from there).
+            if position == end { return position }
             // Rewind the gofer's fd; from a cookie, find where the host would resume.
             state = Cursor()
             if position >= 3 { try resume(&state, at: position) }

@@ -84,4 +84,14 @@ struct GoferSoakRegressionTests {
             .stat(Location("c/a"), flags: 0x100), .stat(Location("c"), flags: 0x100),
         ])
     }
+
+    /// Seed 960039 (1000-operation soak): lseek past a directory's end marker, then getdents64:
+    /// Linux's tmpfs looks the position up like any other and lists again.
+    @Test func seed960039APositionBeyondTheEndMarkerListsAgain() throws {
+        try GoferRoot.agree([
+            .mkdir("d", mode: 0o1777), .open("d", flags: O_RDONLY | O_NONBLOCK, mode: 0o755, slot: 2),
+            .open(Location("d/c"), flags: O_RDONLY | O_CREAT | O_NONBLOCK, mode: 0o644, slot: 0),
+            .getdents(slot: 2), .lseek(slot: 2, offset: 7, whence: SEEK_CUR), .getdents(slot: 2),
+        ])
+    }
 }
