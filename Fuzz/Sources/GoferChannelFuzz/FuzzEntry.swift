@@ -134,6 +134,8 @@ final class ChannelSession {
     let lengthWord: UnsafeMutablePointer<UInt32>
     let root: FDID
     private(set) var answers: [UInt16] = []
+    /// The server's thread for this connection, joined at the end.
+    let served: ServedConnection
 
     /// Setting a session up on a fresh connection must always work: a failure is a finding.
     init(server: GoferServer) {
@@ -144,7 +146,7 @@ final class ChannelSession {
         else {
             fatalError("socketpair: errno \(errno)")
         }
-        server.serveInBackground(socket: pair[1])
+        served = ServedConnection(server, socket: pair[1])
         client = RPCClient(socket: FileDescriptor(rawValue: pair[0]))
         let mounted: MountResponse
         let result: RPCResult<ChannelResponse>
@@ -287,6 +289,7 @@ final class ChannelSession {
             )
         }
         drainDescriptors()
+        served.join()
     }
 }
 

@@ -14,8 +14,9 @@ import SystemPackage
 // An input is the byte stream a client writes: any number of frames (8-byte header, payload),
 // cut anywhere. For every input a fresh connection is served by a real `GoferServer` (the same
 // code `vfs gofer` runs, minus the confinement, which a fuzzing process cannot undo between
-// runs) over a socketpair: the input is written, the write side is shut down, and the
-// responses are read until the server closes the socket. The server must answer every frame
+// runs) over a socketpair, on a thread joined before the input returns (`ServedConnection`):
+// the input is written, the write side is shut down, and the responses are read until the
+// server closes the socket. The server must answer every frame
 // or close the connection, and must never trap, leak (LeakSanitizer runs at exit) or hang
 // (libFuzzer's -timeout).
 //
@@ -40,13 +41,14 @@ public func goferServerFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
         return 0
     }
-    server.serveInBackground(socket: pair[1])
+    let served = ServedConnection(server, socket: pair[1])
     let client = FileDescriptor(rawValue: pair[0])
     // Inputs are at most -max_len bytes (8 KiB), far below the socket buffer: one write does.
     _ = try? client.writeAll(UnsafeRawBufferPointer(start: data, count: size))
     shutdown(pair[0], Int32(SHUT_WR))
     drainUntilClosed(pair[0])
     _ = try? client.close()
+    served.join()
     return 0
 }
 
