@@ -162,41 +162,27 @@ extension Supervisor {
         let impl = description.impl
         let size = try impl.endOffset()
         guard ftruncate(memfd, off_t(size)) == 0 else { throw Errno(rawValue: Glibc.errno) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var position: Int64 = 0
-        while position < size {
-            // The next data extent; a file system without SEEK_DATA is all data.
-            let start: Int64
-            let end: Int64
-            do throws(Errno) {
-                start = try impl.seekDataOrHole(.data, from: position)
-                end = min(size, (try? impl.seekDataOrHole(.hole, from: start)) ?? size)
-            } catch {
-                if error == .noSuchAddressOrDevice { break }
-                (start, end) = (position, size)
+        try DataExtents.forEachChunk(
+            size: size,
+            nextData: { (position) throws(Errno) -> (start: Int64, end: Int64)? in
+                // A file system without SEEK_DATA is all data.
+                do throws(Errno) {
+                    let start = try impl.seekDataOrHole(.data, from: position)
+                    return (start, min(size, (try? impl.seekDataOrHole(.hole, from: start)) ?? size))
+                } catch {
+                    return error == .noSuchAddressOrDevice ? nil : (position, size)
+                }
+            },
+            read: { buffer, offset throws(Errno) in try impl.read(into: buffer, at: offset) }
+        ) { (bytes, offset) throws(Errno) in
+            var written = 0
+            while written < bytes.count {
+                let n = pwrite(
+                    memfd, bytes.baseAddress.map { $0 + written }, bytes.count - written,
+                    off_t(offset) + off_t(written))
+                guard n > 0 else { throw Errno(rawValue: n < 0 ? Glibc.errno : EIO) }
+                written += n
             }
-            var offset = start
-            while offset < end {
-                let want = Int(min(Int64(chunk.count), end - offset))
-                let got = try chunk.withUnsafeMutableBytes { buffer in
-                    Result { () throws(Errno) -> Int in
-                        let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<want])
-                        let count = try impl.read(into: slice, at: offset)
-                        var written = 0
-                        while written < count {
-                            let n = pwrite(
-                                memfd, slice.baseAddress.map { $0 + written }, count - written,
-                                off_t(offset) + off_t(written))
-                            guard n > 0 else { throw Errno(rawValue: n < 0 ? Glibc.errno : EIO) }
-                            written += n
-                        }
-                        return count
-                    }
-                }.get()
-                if got == 0 { break }  // the file shrank meanwhile: the rest stays zeros
-                offset += Int64(got)
-            }
-            position = max(end, offset)
         }
         let sealed = vfs_memfd_seal(memfd)
         guard sealed == 0 else { throw Errno(rawValue: -sealed) }

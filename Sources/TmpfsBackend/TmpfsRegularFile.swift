@@ -38,28 +38,15 @@ final class TmpfsRegularFile: FileDescriptionImpl {
     func observeContents(_ observer: any FileContentObserver) throws(Errno) {
         try data.write { (pages) throws(Errno) in
             observer.sizeChanged(to: pages.size)
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            var position: Int64 = 0
-            while position < pages.size {
-                guard let start = try? pages.seekData(from: position) else { break }
-                let end = min(pages.size, (try? pages.seekHole(from: start)) ?? pages.size)
-                var offset = start
-                while offset < end {
-                    let want = Int(min(Int64(chunk.count), end - offset))
-                    let got = try chunk.withUnsafeMutableBytes { buffer in
-                        Result { () throws(Errno) -> Int in
-                            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<want])
-                            let count = try pages.read(into: slice, at: offset)
-                            observer.contentsWritten(
-                                UnsafeRawBufferPointer(rebasing: slice[..<count]), at: offset)
-                            return count
-                        }
-                    }.get()
-                    if got == 0 { break }
-                    offset += Int64(got)
-                }
-                position = max(end, offset)
-            }
+            let size = pages.size
+            try DataExtents.forEachChunk(
+                size: size,
+                nextData: { position in
+                    guard let start = try? pages.seekData(from: position) else { return nil }
+                    return (start, min(size, (try? pages.seekHole(from: start)) ?? size))
+                },
+                read: { buffer, offset throws(Errno) in try pages.read(into: buffer, at: offset) }
+            ) { bytes, offset in observer.contentsWritten(bytes, at: offset) }
             inode.contentObservers.append(observer)
         }
     }
