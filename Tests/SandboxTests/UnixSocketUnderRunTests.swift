@@ -61,12 +61,9 @@ import Testing
         #expect(sandboxed == native)
     }
 
-    /// Linux 6.18 on /dev/shm: ENOENT for a missing file or directory, ENOTDIR through a
-    /// regular file, ECONNREFUSED for a regular file and for a socket file nobody listens on,
-    /// EADDRINUSE for bind over any existing name, EPROTOTYPE for a datagram socket to a
-    /// stream listener, EINVAL for binding a bound socket or connecting a listening one,
-    /// EISCONN for a connected one; the socket file is 0777 & ~umask.
-    static let errnoCases = """
+    /// The errno scripts' start: the scratch directory (last argument) as cwd, and `attempt`,
+    /// which prints a label with "ok" or the errno's name.
+    static let attemptPrelude = """
         import errno, os, socket, sys
         d = sys.argv[-1]; os.chdir(d)
         def attempt(label, f):
@@ -74,6 +71,15 @@ import Testing
                 f(); print(label, "ok")
             except OSError as e:
                 print(label, errno.errorcode[e.errno])
+        """
+
+    /// Linux 6.18 on /dev/shm: ENOENT for a missing file or directory, ENOTDIR through a
+    /// regular file, ECONNREFUSED for a regular file and for a socket file nobody listens on,
+    /// EADDRINUSE for bind over any existing name, EPROTOTYPE for a datagram socket to a
+    /// stream listener, EINVAL for binding a bound socket or connecting a listening one,
+    /// EISCONN for a connected one; the socket file is 0777 & ~umask.
+    static let errnoCases = """
+        \(attemptPrelude)
         def connect(path, kind=socket.SOCK_STREAM):
             s = socket.socket(socket.AF_UNIX, kind)
             try: s.connect(path)
@@ -171,13 +177,7 @@ import Testing
     /// file, without search permission on a directory on the way, and for bind without write
     /// permission on the directory.
     static let permissionCases = """
-        import errno, os, socket, sys
-        d = sys.argv[-1]; os.chdir(d)
-        def attempt(label, f):
-            try:
-                f(); print(label, "ok")
-            except OSError as e:
-                print(label, errno.errorcode[e.errno])
+        \(attemptPrelude)
         def connect(path):
             s = socket.socket(socket.AF_UNIX)
             try: s.connect(path)
